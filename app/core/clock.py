@@ -1,0 +1,128 @@
+"""Simulated time: a speed factor, a pause gate and sleeps that end at once on shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from app.core.trace import TraceRecorder
+from app.sync import Event
+
+MIN_SPEED, MAX_SPEED = 0.25, 16.0
+#: Simulated seconds per wall second when running at "max": used only to convert the
+#: few wall-clock bounds (barrier timeouts, restart windows) into simulated time.
+MAX_NOMINAL = 1000.0
+#: Longest single wall-clock wait inside a sleep, so speed changes apply promptly.
+_SLICE = 0.05
+
+
+class ShutdownRequested(Exception):
+    """Raised inside a worker when the shutdown event ends what it was doing."""
+
+
+def parse_speed(text: str) -> float | None:
+    """``"max"`` -> ``None``; a number in [0.25, 16] -> that float; anything else -> ValueError."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(
+            f"speed must be a number from {MIN_SPEED} to {MAX_SPEED:g} or 'max', got {text!r}"
+        ) from None
+    if not MIN_SPEED <= value <= MAX_SPEED:
+        raise ValueError(f"speed must be from {MIN_SPEED} to {MAX_SPEED:g} or 'max', got {text}")
+    return value
+
+
+class SimClock:
+    """Simulated time shared by one scene's workers.
+
+    ``speed`` is simulated seconds per wall second; ``None`` means "max": sleeps return at
+    once, so a headless run goes as fast as the threads can meet.
+    """
+
+    def __init__(self, speed: float | None = 1.0, *, recorder: TraceRecorder | None = None) -> None:
+        self._lock = threading.Lock()
+        self._speed = speed
+        self._wall0 = time.monotonic()
+        self._sim0 = 0.0
+        self.shutdown = Event(name="shutdown", recorder=recorder)
+        #: Set means running; cleared means paused (workers wait on it between tasks).
+        self.pause_gate = Event(name="pause_gate", recorder=recorder)
+        self.pause_gate.set()
+
+    @property
+    def speed(self) -> float | None:
+        return self._speed
+
+    @property
+    def is_max(self) -> bool:
+        return self._speed is None
+
+    def set_speed(self, speed: float | None) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._sim0 += (now - self._wall0) * self._factor()
+            self._wall0 = now
+            self._speed = speed
+
+    def _factor(self) -> float:
+        return MAX_NOMINAL if self._speed is None else self._speed
+
+    def now(self) -> float:
+        """Simulated seconds since the clock started."""
+        with self._lock:
+            return self._sim0 + (time.monotonic() - self._wall0) * self._factor()
+
+    def to_wall(self, sim_seconds: float) -> float:
+        """Wall seconds that ``sim_seconds`` take at the current speed."""
+        return sim_seconds / self._factor()
+
+    @property
+    def paused(self) -> bool:
+        return not self.pause_gate.is_set()
+
+    def pause(self) -> None:
+        if not self.paused:
+            self.pause_gate.clear()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.pause_gate.set()
+
+    def request_shutdown(self) -> None:
+        """Wake every sleeper and open the gate so paused workers can leave."""
+        self.shutdown.set()
+        self.pause_gate.set()
+
+    def check(self) -> None:
+        if self.shutdown.is_set():
+            raise ShutdownRequested
+
+    def wait_gate(self) -> None:
+        """Block while paused; raises ``ShutdownRequested`` if shutdown ends the wait."""
+        if not self.pause_gate.is_set():
+            self.pause_gate.wait()
+        self.check()
+
+    def sleep(self, sim_seconds: float, interrupted: object = None) -> bool:
+        """Let ``sim_seconds`` of simulated time pass.
+
+        Returns False early when ``interrupted()`` (a callable) becomes true, True when the
+        time has passed; raises ``ShutdownRequested`` as soon as shutdown is set.
+        """
+        check = interrupted if callable(interrupted) else None
+        remaining = sim_seconds
+        while True:
+            self.check()
+            if check is not None and check():
+                return False
+            if remaining <= 0 or self._speed is None:
+                return True
+            factor = self._speed
+            wall = min(remaining / factor, _SLICE)
+            start = time.monotonic()
+            if self.shutdown._event.wait(wall):  # raw wait: slices would flood the trace
+                raise ShutdownRequested
+            remaining -= (time.monotonic() - start) * factor

@@ -1,0 +1,541 @@
+"""The restaurant: chefs cook one part of each order each and meet at the kitchen barrier.
+
+One order is one *round*. Its members are the stations on duty when it starts. Each member
+prepares its part, then waits at the barrier; the barrier's action (run by the last chef to
+arrive) combines the parts and serves the dish. A round closes when every member has left
+it, passed or broken. Only then is a broken barrier reset and the order put back at the
+front of the queue, so no chef can ever wait at a barrier that belongs to another round.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from app.core.budget import RestartBudget, RestartPolicy
+from app.core.clock import ShutdownRequested, SimClock
+from app.core.faults import Fault, FaultPlan, SpecError, round_rng
+from app.core.orders import Order, OrderBook
+from app.core.simulation import Simulation
+from app.core.trace import TraceRecorder
+from app.core.workers import WorkerHost
+from app.sync import Barrier, BrokenBarrierError, Event
+
+DEFAULT_STATIONS = ("appetizer", "main", "dessert")
+FAULT_KINDS = ("crash", "burn", "stall", "walkout")
+MAX_STATIONS = 16
+
+# Station states, as the views show them.
+IDLE, PREPARING, WAITING, CRASHED, RESTARTING, WALKED_OUT, STOPPED = (
+    "idle",
+    "preparing",
+    "waiting",
+    "crashed",
+    "restarting",
+    "walked out",
+    "stopped",
+)
+
+
+class ChefCrash(Exception):
+    """The injected fault: a chef's code raises mid-preparation."""
+
+
+class BurntDish(Exception):
+    """The injected fault: the barrier action fails while combining the dish."""
+
+
+class _WalkOut(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class KitchenConfig:
+    stations: tuple[str, ...] = DEFAULT_STATIONS
+    prep_s: tuple[float, float] = (0.6, 2.0)  # simulated seconds per part
+    barrier_timeout_s: float = 4.0  # simulated; a chef waiting longer breaks the round
+    max_speed_timeout_s: float = 0.25  # wall seconds at speed "max", where sim time is 0
+    faults: FaultPlan = field(default_factory=lambda: FaultPlan(FAULT_KINDS))
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    rehire_after_s: float | None = 3.0  # simulated; None: only a hire brings a station back
+    max_attempts: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.stations) <= MAX_STATIONS:
+            raise SpecError(f"a kitchen has 1 to {MAX_STATIONS} stations, got {len(self.stations)}")
+        if len(set(self.stations)) != len(self.stations):
+            raise SpecError("station names must be unique")
+        if any(not s or not s.strip() for s in self.stations):
+            raise SpecError("station names must not be empty")
+        lo, hi = self.prep_s
+        if not 0 < lo <= hi:
+            raise SpecError(f"preparation time range must be positive and ordered, got {lo}..{hi}")
+        if self.max_attempts < 1:
+            raise SpecError("max_attempts must be at least 1")
+
+    @classmethod
+    def with_station_count(cls, n: int, **kw: object) -> KitchenConfig:
+        """``n`` stations: the three defaults, then numbered extras."""
+        names = list(DEFAULT_STATIONS[:n]) + [f"station-{i + 1}" for i in range(3, n)]
+        return cls(stations=tuple(names), **kw)  # type: ignore[arg-type]
+
+
+@dataclass
+class Station:
+    name: str
+    state: str = IDLE
+    on_duty: bool = True  # False after a walk-out, until a hire
+    chef: str = ""  # trace name of the chef now at the station
+    alive: bool = False  # a chef thread is running for this station
+    last_round: int = 0
+    pending: str = ""  # a fault asked for on demand, applied at the next chance
+    order: int = 0
+    restart_due: float = 0.0  # wall time of a pending restart, for countdowns
+
+
+@dataclass
+class Round:
+    id: int
+    order: Order
+    members: frozenset[str]
+    parts: dict[str, float]
+    fault: Fault | None
+    barrier: Barrier
+    burn: str = ""  # "plan" or "demand" when the dish will burn
+    exits: set[str] = field(default_factory=set)
+    broken: bool = False
+    cause: str = ""
+    served: bool = False
+    #: Raw event: set when the round is abandoned, so slow chefs stop preparing for it.
+    abandoned: threading.Event = field(default_factory=threading.Event)
+
+
+class Kitchen(Simulation):
+    scenario = "restaurant"
+
+    def __init__(
+        self,
+        config: KitchenConfig | None = None,
+        *,
+        clock: SimClock | None = None,
+        recorder: TraceRecorder | None = None,
+        host: WorkerHost | None = None,
+    ) -> None:
+        super().__init__(clock=clock, recorder=recorder, host=host)
+        self.config = config or KitchenConfig()
+        self.book = OrderBook(self.recorder)
+        self.order_ready = Event(name="order_ready", recorder=self.recorder)
+        self.stations = {name: Station(name) for name in self.config.stations}
+        self._queue: deque[Order] = deque()
+        self._round: Round | None = None
+        self._round_ids = itertools.count(1)
+        self._barrier: Barrier | None = None
+        self._burn_next = False
+        self._budget = RestartBudget(self.config.restart)
+        self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
+        self._agenda_seq = itertools.count()
+        self._demand_rng = round_rng(self.config.seed, "demand")
+        self.faults: Counter[str] = Counter()
+        self.rounds = 0
+        self.broken_rounds = 0
+        self.walkouts = 0
+        self.hires = 0
+        self.escalated = ""
+        self.started = False
+
+    # -- public controls (any thread) -------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self.started:
+                return
+            self.started = True
+            for st in self.stations.values():
+                self._start_chef(st)
+            self.spawn("supervisor", self._supervise, role="supervisor")
+
+    def place_order(self) -> int:
+        """Queue one order; after shutdown it is cancelled at once (never dropped)."""
+        order = self.book.place()
+        with self._lock:
+            if self.shutting_down:
+                self.book.cancel(order, self.shutdown_reason or "kitchen closed")
+                return order.id
+            self._queue.append(order)
+            self.order_ready.set()  # set under the lock that clear() takes: never missed
+            self._cv.notify_all()
+        return order.id
+
+    def inject(self, kind: str, station: str | None = None) -> str:
+        """Ask for a fault now; returns the station it hits ("" for a burn).
+
+        A crash, stall or walk-out hits the chef mid-dish if it is preparing, else on its
+        next dish; a burn spoils the dish being cooked, else the next one.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        with self._lock:
+            if kind == "burn":
+                rnd = self._round
+                if rnd is not None and not rnd.served and not rnd.broken:
+                    rnd.burn = "demand"
+                else:
+                    self._burn_next = True
+                return ""
+            candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
+            if station is None:
+                if not candidates:
+                    raise ValueError("no chef is on duty")
+                station = self._demand_rng.choice(candidates)
+            elif station not in self.stations:
+                raise ValueError(f"no station named {station!r}")
+            elif station not in candidates:
+                raise ValueError(f"no chef is at the {station} station")
+            self.stations[station].pending = kind
+            return station
+
+    def hire(self, station: str | None = None) -> str:
+        """Bring a walked-out station back; returns its name."""
+        with self._lock:
+            gone = sorted(n for n, s in self.stations.items() if not s.on_duty)
+            if station is None:
+                if not gone:
+                    raise ValueError("every station is staffed")
+                station = gone[0]
+            if station not in gone:
+                raise ValueError(f"the {station} station is staffed")
+            self._hire_locked(self.stations[station])
+            return station
+
+    @property
+    def queued(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def restarts(self) -> int:
+        return self._budget.total
+
+    @property
+    def current_round(self) -> Round | None:
+        return self._round
+
+    def finished(self) -> bool:
+        """True once every order placed has ended, or the kitchen is shutting down."""
+        return self.shutting_down or self.book.open == 0
+
+    # -- the chef role ------------------------------------------------------------------
+    def _start_chef(self, st: Station) -> None:
+        name = self.unique_name(f"chef-{st.name}")
+        st.chef, st.alive, st.state = name, True, IDLE
+        self.spawn_named(name, lambda: self._chef(st, name), station=st.name)
+        self._cv.notify_all()
+
+    def _chef(self, st: Station, me: str) -> None:
+        try:
+            while True:
+                st.state = IDLE
+                self.clock.wait_gate()
+                rnd = self._next_round(st)
+                if rnd is None:
+                    return
+                self._cook(st, rnd)
+        except ChefCrash as exc:
+            self._crashed(st, exc)
+        except _WalkOut:
+            self._walked_out(st)
+        except BaseException:
+            with self._lock:
+                st.alive = False
+                rnd = self._round
+                if rnd is not None and st.name in rnd.members and st.name not in rnd.exits:
+                    self._leave_locked(st, rnd, ok=False, cause="shutdown")
+            raise
+        finally:
+            with self._lock:
+                # A restarted chef may already own the station: only touch our own.
+                if st.chef == me and st.state not in (CRASHED, RESTARTING, WALKED_OUT):
+                    st.state, st.alive = STOPPED, False
+
+    def _next_round(self, st: Station) -> Round | None:
+        """The round this chef cooks next; blocks until there is one (None on shutdown)."""
+        while True:
+            with self._lock:
+                if self.shutting_down:
+                    return None
+                rnd = self._round
+                if rnd is not None:
+                    if st.name in rnd.members and rnd.id > st.last_round:
+                        return rnd
+                    self._cv.wait(1.0)  # not mine: wait for it to close
+                    continue
+                paused = self.clock.paused
+                if self._queue and st.on_duty and not paused:
+                    if self._all_ready_locked():
+                        return self._open_round_locked()
+                    self._cv.wait(1.0)  # a chef is being restarted: wait for it
+                    continue
+                if not paused:
+                    # Clear under the lock that place_order sets under: no order slips past.
+                    self.order_ready.clear()
+            if paused:
+                self.clock.wait_gate()  # no new dish starts while paused
+            else:
+                self.order_ready.wait()
+
+    def _all_ready_locked(self) -> bool:
+        return all(s.alive for s in self.stations.values() if s.on_duty)
+
+    def _open_round_locked(self) -> Round:
+        order = self._queue.popleft()
+        order.attempts += 1
+        members = sorted(n for n, s in self.stations.items() if s.on_duty)
+        rng = round_rng(self.config.seed, order.id, order.attempts)
+        lo, hi = self.config.prep_s
+        parts = {name: rng.uniform(lo, hi) for name in members}
+        fault = self.config.faults.draw(rng, members)
+        if self._barrier is None or self._barrier.parties != len(members):
+            self._barrier = Barrier(
+                len(members), action=self._serve, name=self.unique_name("kitchen"), recorder=self.recorder
+            )
+        rnd = Round(next(self._round_ids), order, frozenset(members), parts, fault, self._barrier)
+        if self._burn_next:
+            rnd.burn, self._burn_next = "demand", False
+        elif fault is not None and fault.kind == "burn":
+            rnd.burn = "plan"
+        self._round = rnd
+        self.rounds += 1
+        order.parts = parts
+        self.recorder.record(
+            "order.started", order=order.id, attempt=order.attempts, round=rnd.id, stations=members
+        )
+        self._cv.notify_all()
+        return rnd
+
+    def _cook(self, st: Station, rnd: Round) -> None:
+        st.order = rnd.order.id
+        fault = rnd.fault if rnd.fault is not None and rnd.fault.target == st.name else None
+        kind = fault.kind if fault is not None and fault.kind != "burn" else ""
+        source = "plan"
+        if not kind and st.pending:
+            kind, st.pending, source = st.pending, "", "demand"
+        st.state = PREPARING
+        self.recorder.record("part.started", station=st.name, order=rnd.order.id, round=rnd.id)
+        duration = rnd.parts[st.name]
+        if kind:
+            self._fault(kind, st, rnd, source)
+        else:
+            done = self.clock.sleep(duration, lambda: rnd.abandoned.is_set() or bool(st.pending))
+            if not done and st.pending and not rnd.abandoned.is_set():
+                kind, st.pending = st.pending, ""
+                self._fault(kind, st, rnd, "demand")
+        self.recorder.record("part.done", station=st.name, order=rnd.order.id, round=rnd.id)
+        st.state = WAITING
+        try:
+            rnd.barrier.wait(self._barrier_timeout())
+            ok, cause = True, ""
+        except BrokenBarrierError:
+            ok, cause = False, "timeout" if not rnd.cause else rnd.cause
+        except BurntDish:
+            ok, cause = False, "burn"
+        with self._lock:
+            self._leave_locked(st, rnd, ok, cause)
+
+    def _fault(self, kind: str, st: Station, rnd: Round, source: str) -> None:
+        """Carry out a crash, stall or walk-out in the chef's own thread."""
+        with self._lock:
+            self.faults[kind] += 1
+        self.recorder.record("fault.injected", fault=kind, station=st.name, order=rnd.order.id, source=source)
+        if kind == "crash":
+            self.clock.sleep(rnd.parts[st.name] / 2, rnd.abandoned.is_set)
+            raise ChefCrash(f"the {st.name} chef dropped everything")
+        if kind == "walkout":
+            raise _WalkOut
+        # Stall: outlive the others' barrier timeout, in wall time so it stalls at "max" too.
+        if not rnd.abandoned.wait(2 * self._barrier_timeout()):
+            self.clock.check()
+        self.clock.check()
+
+    def _barrier_timeout(self) -> float:
+        if self.clock.is_max:
+            return self.config.max_speed_timeout_s
+        return self.clock.to_wall(self.config.barrier_timeout_s)
+
+    def _serve(self) -> None:
+        """The barrier action: runs in the last chef to arrive, before anyone is released.
+
+        It takes no kitchen lock (chefs hold the kitchen lock while resetting the barrier).
+        """
+        rnd = self._round
+        assert rnd is not None
+        if rnd.burn:
+            self.faults["burn"] += 1
+            self.recorder.record("fault.injected", fault="burn", order=rnd.order.id, source=rnd.burn)
+            raise BurntDish(f"order {rnd.order.id} burnt while combining")
+        rnd.served = self.book.serve(rnd.order)
+
+    def _leave_locked(self, st: Station, rnd: Round, ok: bool, cause: str = "") -> None:
+        rnd.exits.add(st.name)
+        st.last_round = rnd.id
+        st.order = 0
+        if not ok and not rnd.broken:
+            rnd.broken, rnd.cause = True, cause
+            rnd.abandoned.set()
+        if rnd.exits >= rnd.members:
+            self._close_locked(rnd)
+
+    def _close_locked(self, rnd: Round) -> None:
+        if rnd.broken:
+            self.broken_rounds += 1
+            if rnd.barrier.broken or rnd.barrier.n_waiting:
+                rnd.barrier.reset()
+        if not rnd.served:
+            order = rnd.order
+            if self.shutting_down:
+                self._queue.appendleft(order)  # _after_stop cancels it with the reason
+            elif order.attempts >= self.config.max_attempts:
+                self.book.cancel(order, f"gave up after {order.attempts} attempts")
+            else:
+                self._queue.appendleft(order)
+                self.recorder.record("order.requeued", order=order.id, cause=rnd.cause)
+        self._round = None
+        if self._queue:
+            self.order_ready.set()
+        self._cv.notify_all()
+
+    # -- crash, walk-out, supervision -----------------------------------------------------
+    def _crashed(self, st: Station, exc: Exception) -> None:
+        with self._lock:
+            st.alive = False
+            st.state = CRASHED
+            rnd = self._round
+            mine = rnd is not None and st.name in rnd.members and st.name not in rnd.exits
+        self.recorder.record("worker.crashed", station=st.name, error=str(exc))
+        if mine and rnd is not None:
+            rnd.barrier.abort()  # the others must not wait for a chef who is gone
+            with self._lock:
+                self._leave_locked(st, rnd, ok=False, cause="crash")
+        self._schedule(0.0, "restart", st.name)
+
+    def _walked_out(self, st: Station) -> None:
+        with self._lock:
+            st.alive = False
+            st.on_duty = False
+            st.state = WALKED_OUT
+            self.walkouts += 1
+            rnd = self._round
+            # No abort: the others learn it from the barrier timeout, as a party mismatch.
+            if rnd is not None and st.name in rnd.members and st.name not in rnd.exits:
+                self._leave_locked(st, rnd, ok=False, cause="walkout")
+            self._cv.notify_all()
+        if self.config.rehire_after_s is not None:
+            self._schedule(self.config.rehire_after_s, "hire", st.name)
+
+    def _hire_locked(self, st: Station) -> None:
+        if self.shutting_down or st.on_duty:
+            return
+        st.on_duty = True
+        self.hires += 1
+        self.recorder.record("worker.hired", station=st.name)
+        self._start_chef(st)
+
+    def _schedule(self, delay_s: float, action: str, station: str) -> None:
+        with self._lock:
+            due = time.monotonic() + self.clock.to_wall(delay_s)
+            heapq.heappush(self._agenda, (due, next(self._agenda_seq), action, station))
+            self._cv.notify_all()
+
+    def _supervise(self) -> None:
+        """Restarts crashed chefs after a backoff; escalates when the budget is spent."""
+        while True:
+            with self._lock:
+                if self.shutting_down:
+                    return
+                now = time.monotonic()
+                if not self._agenda or self._agenda[0][0] > now:
+                    wait = self._agenda[0][0] - now if self._agenda else 1.0
+                    self._cv.wait(min(wait, 1.0))
+                    continue
+                _, _, action, name = heapq.heappop(self._agenda)
+                st = self.stations[name]
+                if action == "hire":
+                    self._hire_locked(st)
+                elif st.state == CRASHED:
+                    self._restart_locked(st)
+                elif st.state == RESTARTING:
+                    self._start_chef(st)
+                    self.recorder.record("worker.restarted", station=name, chef=st.chef)
+
+    def _restart_locked(self, st: Station) -> None:
+        if not self._budget.allow(self.clock.now()):
+            self.escalated = f"restart budget exhausted ({self._budget.describe()})"
+            self.recorder.record("supervisor.escalated", reason=self.escalated)
+            # Safe under the kitchen lock: the lock order is always kitchen, then barrier.
+            self.request_shutdown(self.escalated)
+            return
+        st.state = RESTARTING
+        backoff = self._budget.backoff()
+        st.restart_due = time.monotonic() + self.clock.to_wall(backoff)
+        heapq.heappush(self._agenda, (st.restart_due, next(self._agenda_seq), "restart", st.name))
+
+    # -- shutdown ---------------------------------------------------------------------
+    def _wake_all_locked(self) -> None:
+        if self._round is not None:
+            self._round.abandoned.set()
+        self.order_ready.set()
+
+    def _wake_all_unlocked(self) -> None:
+        barrier = self._barrier
+        if barrier is not None:
+            barrier.abort()  # chefs at the barrier leave with BrokenBarrierError
+
+    def _after_stop(self) -> None:
+        reason = self.shutdown_reason or "shutdown"
+        with self._lock:
+            leftovers = list(self._queue)
+            self._queue.clear()
+            rnd = self._round
+            if rnd is not None and not rnd.served:
+                leftovers.insert(0, rnd.order)
+            for st in self.stations.values():
+                if st.state != WALKED_OUT:
+                    st.state = STOPPED
+        for order in leftovers:
+            self.book.cancel(order, reason)
+
+    # -- reporting --------------------------------------------------------------------
+    def summary(self) -> dict[str, object]:
+        return {
+            "scenario": self.scenario,
+            "placed": self.book.placed,
+            "served": self.book.served,
+            "cancelled": self.book.cancelled,
+            "open": self.book.open,
+            "faults": sum(self.faults.values()),
+            "faults_by_kind": dict(self.faults),
+            "restarts": self.restarts,
+            "walkouts": self.walkouts,
+            "hires": self.hires,
+            "rounds": self.rounds,
+            "broken_rounds": self.broken_rounds,
+            "cancel_reasons": dict(self.book.reasons),
+            "escalated": self.escalated or None,
+            "violations": list(self.book.violations),
+            "errors": list(self.errors),
+            "stations": list(self.config.stations),
+            "seed": self.config.seed,
+        }
+
+
+__all__ = [
+    "FAULT_KINDS",
+    "BurntDish",
+    "ChefCrash",
+    "Kitchen",
+    "KitchenConfig",
+    "ShutdownRequested",
+]

@@ -1,0 +1,145 @@
+"""What every scene shares: a clock, a trace, workers it owns, and an orderly stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from app.core.clock import ShutdownRequested, SimClock
+from app.core.trace import TraceRecorder, bind_thread_name
+from app.core.workers import ThreadHost, WorkerHandle, WorkerHost
+
+#: Every worker must have ended this long after a forced shutdown (DESIGN.md).
+STOP_DEADLINE_S = 0.5
+
+
+class Simulation:
+    """Owns the workers of one scene: only it starts them, and ``stop`` joins them all.
+
+    Subclasses implement ``_request_stop_locked`` hooks (wake whatever their workers wait
+    on) and ``_after_stop`` (account for unfinished work). A worker body that raises an
+    unexpected exception is recorded as ``worker.crashed`` and never takes the app down.
+    """
+
+    scenario = "simulation"
+
+    def __init__(
+        self,
+        *,
+        clock: SimClock | None = None,
+        recorder: TraceRecorder | None = None,
+        host: WorkerHost | None = None,
+    ) -> None:
+        self.recorder = recorder or TraceRecorder()
+        self.clock = clock or SimClock(1.0, recorder=self.recorder)
+        self.host: WorkerHost = host or ThreadHost()
+        self._lock = threading.RLock()
+        self._cv = threading.Condition(self._lock)
+        self._workers: list[WorkerHandle] = []
+        self._names: dict[str, int] = {}
+        self.shutdown_reason = ""
+        self.started_at = time.monotonic()
+        self.stopped = False
+        self.errors: list[str] = []
+
+    # -- workers -------------------------------------------------------------------
+    def unique_name(self, base: str) -> str:
+        """``base`` the first time, then ``base#2``, ``base#3``: two workers never share a lane."""
+        with self._lock:
+            n = self._names.get(base, 0) + 1
+            self._names[base] = n
+        return base if n == 1 else f"{base}#{n}"
+
+    def spawn(self, base: str, body: Callable[[], None], **fields: object) -> str:
+        """Run ``body`` in a new worker with a unique name; returns that name."""
+        name = self.unique_name(base)
+        self.spawn_named(name, body, **fields)
+        return name
+
+    def spawn_named(self, name: str, body: Callable[[], None], **fields: object) -> None:
+        """Run ``body`` in a new worker called ``name`` (from ``unique_name``)."""
+        rec = self.recorder.record
+
+        def run() -> None:
+            bind_thread_name(name)
+            rec("worker.started", **fields)
+            reason = "done"
+            try:
+                body()
+            except ShutdownRequested:
+                reason = "shutdown"
+            except Exception as exc:  # a worker's exception never kills the app
+                reason = "error"
+                self.errors.append(f"{name}: {exc!r}")
+                rec("worker.crashed", error=repr(exc), trace=traceback.format_exc(limit=4), **fields)
+                self.on_worker_error(name, exc)
+            rec("worker.stopped", reason=reason, **fields)
+
+        with self._lock:
+            # Checked under the lock that request_shutdown takes, so stop() joins every
+            # worker that was started: none can slip in after the shutdown.
+            if self.shutting_down:
+                raise ShutdownRequested
+            self._workers = [w for w in self._workers if w.is_alive()]
+            self._workers.append(self.host.spawn(name, run))
+
+    def on_worker_error(self, name: str, exc: Exception) -> None:
+        """An unexpected error in a worker: by default, shut the scene down in order."""
+        self.request_shutdown(f"unexpected error in {name}: {exc}")
+
+    def alive_workers(self) -> list[str]:
+        with self._lock:
+            return [w.name for w in self._workers if w.is_alive()]
+
+    # -- stopping ------------------------------------------------------------------
+    @property
+    def shutting_down(self) -> bool:
+        return self.clock.shutdown.is_set()
+
+    def request_shutdown(self, reason: str = "shutdown") -> None:
+        """Ask every worker to stop; safe from any thread, returns at once."""
+        with self._lock:
+            if self.shutting_down:
+                return
+            self.shutdown_reason = reason
+            self.recorder.record("shutdown.requested", reason=reason)
+            self.clock.request_shutdown()
+            self._wake_all_locked()
+            self._cv.notify_all()
+        self._wake_all_unlocked()
+
+    def _wake_all_locked(self) -> None:
+        """Wake workers blocked on the scene's own events (called with the lock held)."""
+
+    def _wake_all_unlocked(self) -> None:
+        """Wake workers blocked on barriers (abort must not run under the scene lock)."""
+
+    def stop(self, reason: str = "shutdown", deadline_s: float = STOP_DEADLINE_S) -> list[str]:
+        """Forced shutdown: stop, join every worker within the deadline, account for work.
+
+        Returns the names of workers still alive (empty when the stop was clean).
+        """
+        if self.stopped:
+            return self.alive_workers()
+        t0 = time.monotonic()
+        self.request_shutdown(reason)
+        end = t0 + deadline_s
+        with self._lock:
+            workers = list(self._workers)
+        for w in workers:
+            w.join(max(end - time.monotonic(), 0.0))
+        alive = self.alive_workers()
+        self.stopped = True
+        self._after_stop()
+        self.recorder.record(
+            "shutdown.completed",
+            reason=self.shutdown_reason,
+            elapsed_ms=round((time.monotonic() - t0) * 1000, 1),
+            alive=alive,
+        )
+        return alive
+
+    def _after_stop(self) -> None:
+        """Account for unfinished work once the workers are gone."""

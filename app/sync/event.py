@@ -1,0 +1,53 @@
+"""A drop-in ``threading.Event`` that records every set, clear and wait."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+from app.core.trace import TraceRecorder, default_recorder
+
+_names = itertools.count(1)
+
+
+class Event:
+    """``threading.Event`` with a trace; ``name`` and ``recorder`` are keyword-only extras.
+
+    ``event.wait`` is recorded twice: ``phase="begin"`` and ``phase="end"`` with the result,
+    so a view can show how long a thread waited and whether it timed out.
+    """
+
+    def __init__(self, *, name: str | None = None, recorder: TraceRecorder | None = None) -> None:
+        self._event = threading.Event()
+        self.name = name or f"event-{next(_names)}"
+        self._rec = (recorder or default_recorder()).record
+
+    def __repr__(self) -> str:
+        return f"<Event {self.name!r} {'set' if self._event.is_set() else 'unset'}>"
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    isSet = is_set  # noqa: N815 - the deprecated alias threading still has
+
+    def set(self) -> None:
+        self._event.set()
+        self._rec("event.set", event=self.name)
+
+    def clear(self) -> None:
+        self._event.clear()
+        self._rec("event.clear", event=self.name)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until set or ``timeout``; returns at once if already set (nothing is missed)."""
+        if self._event.is_set():
+            # Fast path: no block, so no begin/end pair; one record says it did not wait.
+            self._rec("event.wait", event=self.name, phase="instant", result=True)
+            return True
+        self._rec("event.wait", event=self.name, phase="begin", timeout=timeout)
+        result = self._event.wait(timeout)
+        self._rec("event.wait", event=self.name, phase="end", result=result)
+        return result
+
+
+__all__ = ["Event"]

@@ -1,0 +1,125 @@
+"""The headless CLI as a user runs it: outputs, exit codes, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def test_json_summary_has_the_contract_fields():
+    proc = run_cli("run", "restaurant", "--orders", "40", "--seed", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    for key in ("scenario", "placed", "served", "cancelled", "faults", "restarts", "wall_s"):
+        assert key in summary
+    assert summary["scenario"] == "restaurant"
+    assert summary["placed"] == summary["served"] == 40
+    assert proc.stderr == ""
+
+
+def test_faults_and_traces_are_written(tmp_path):
+    trace, chrome = tmp_path / "t.jsonl", tmp_path / "c.json"
+    proc = run_cli(
+        "run",
+        "restaurant",
+        "--orders",
+        "60",
+        "--faults",
+        "crash=0.05,burn=0.05,stall=0.02,walkout=0.02",
+        "--trace",
+        str(trace),
+        "--chrome-trace",
+        str(chrome),
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["served"] + summary["cancelled"] == summary["placed"] == 60
+    records = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert sum(r["kind"] == "order.placed" for r in records) == 60
+    assert sum(r["kind"] == "fault.injected" for r in records) == summary["faults"]
+    assert json.loads(chrome.read_text())["traceEvents"]
+
+
+def test_human_summary_without_json():
+    proc = run_cli("run", "restaurant", "--orders", "5", "--stations", "5")
+    assert proc.returncode == 0
+    assert "5 placed, 5 served" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["run", "restaurant", "--speed", "99"], "speed"),
+        (["run", "restaurant", "--speed", "fast"], "speed"),
+        (["run", "restaurant", "--orders", "-1"], "--orders"),
+        (["run", "restaurant", "--orders", "ten"], "--orders"),
+        (["run", "restaurant", "--seed", "x"], "seed"),
+        (["run", "restaurant", "--faults", "boom=1"], "unknown fault kind"),
+        (["run", "restaurant", "--faults", "crash=2"], "from 0 to 1"),
+        (["run", "restaurant", "--stations", "40"], "--stations"),
+        (["run", "kitchen"], "unknown scenario"),
+        (["run", "restaurant", "--trace", "/no/such/dir/t.jsonl"], "cannot write"),
+        (["run"], "scenario"),
+        (["dance"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, words):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert words in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_is_a_forced_shutdown_that_still_reports(sig, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    trace = tmp_path / "t.jsonl"
+    cmd = [sys.executable, "-m", "app", "run", "restaurant", "--orders", "100000", "--speed", "16"]
+    proc = subprocess.Popen(
+        [*cmd, "--json", "--trace", str(trace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        # Under way once a chef has started preparing (the trace streams to disk).
+        wait_for(lambda: trace.exists() and "part.started" in trace.read_text(), timeout=20)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + sig, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True
+    assert summary["placed"] == 100000
+    assert summary["served"] + summary["cancelled"] == summary["placed"]
+    assert summary["cancel_reasons"] == {f"interrupted by {signal.Signals(sig).name}": summary["cancelled"]}
+    assert summary["threads_alive"] == []
+    assert "Traceback" not in err
