@@ -34,3 +34,37 @@ def recorder():
     previous = set_default_recorder(rec)
     yield rec
     set_default_recorder(previous)
+
+
+@pytest.fixture
+def main_window(qtbot):
+    """The real main window; at teardown it must close with no QThread or QTimer running."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QStatusBar
+
+    from app.gui.application import create_window
+    from app.gui.qthreads import RoleThread
+
+    window = create_window()
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+    running = [t.objectName() for t in list(RoleThread.instances) if t.isRunning()]
+    # Qt's own widgets keep private timers (the status bar's message timeout): not ours.
+    timers = [
+        t.objectName() or repr(t)
+        for t in window.findChildren(QTimer)
+        if t.isActive() and not isinstance(t.parent(), QStatusBar)
+    ]
+    assert not running, f"QThreads left running: {running}"
+    assert not timers, f"QTimers left running: {timers}"
+
+
+@pytest.fixture
+def scene(main_window):
+    from PySide6.QtWidgets import QSlider
+
+    s = main_window.restaurant
+    s.findChild(QSlider, "speedSlider").setValue(6)  # 16x keeps tests short
+    return s

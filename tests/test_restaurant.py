@@ -257,3 +257,14 @@ def test_inject_refuses_unknown_names(kitchens):
         k.inject("crash", "pastry")
     with pytest.raises(ValueError):
         k.hire()
+
+
+def test_a_burn_asked_for_is_not_lost_when_its_round_breaks_first(kitchens):
+    k = kitchens()
+    k.start()
+    k.inject("stall", "main")
+    k.inject("burn")
+    run_orders(k, 2)
+    assert k.faults["burn"] == 1 and k.faults["stall"] == 1
+    assert_stopped_cleanly(k)
+    assert_exactly_once(k)

@@ -107,6 +107,7 @@ class Round:
     fault: Fault | None
     barrier: Barrier
     burn: str = ""  # "plan" or "demand" when the dish will burn
+    burnt: bool = False
     exits: set[str] = field(default_factory=set)
     broken: bool = False
     cause: str = ""
@@ -324,8 +325,10 @@ class Kitchen(Simulation):
         if not kind and st.pending:
             kind, st.pending, source = st.pending, "", "demand"
         st.state = PREPARING
-        self.recorder.record("part.started", station=st.name, order=rnd.order.id, round=rnd.id)
         duration = rnd.parts[st.name]
+        self.recorder.record(
+            "part.started", station=st.name, order=rnd.order.id, round=rnd.id, duration=duration
+        )
         if kind:
             self._fault(kind, st, rnd, source)
         else:
@@ -373,6 +376,7 @@ class Kitchen(Simulation):
         rnd = self._round
         assert rnd is not None
         if rnd.burn:
+            rnd.burnt = True
             self.faults["burn"] += 1
             self.recorder.record("fault.injected", fault="burn", order=rnd.order.id, source=rnd.burn)
             raise BurntDish(f"order {rnd.order.id} burnt while combining")
@@ -389,6 +393,8 @@ class Kitchen(Simulation):
             self._close_locked(rnd)
 
     def _close_locked(self, rnd: Round) -> None:
+        if rnd.burn == "demand" and not rnd.burnt:
+            self._burn_next = True  # the round broke before combining: the user's burn waits
         if rnd.broken:
             self.broken_rounds += 1
             if rnd.barrier.broken or rnd.barrier.n_waiting:
@@ -427,6 +433,7 @@ class Kitchen(Simulation):
             st.on_duty = False
             st.state = WALKED_OUT
             self.walkouts += 1
+            self.recorder.record("worker.walked_out", station=st.name)
             rnd = self._round
             # No abort: the others learn it from the barrier timeout, as a party mismatch.
             if rnd is not None and st.name in rnd.members and st.name not in rnd.exits:
@@ -480,6 +487,9 @@ class Kitchen(Simulation):
         st.state = RESTARTING
         backoff = self._budget.backoff()
         st.restart_due = time.monotonic() + self.clock.to_wall(backoff)
+        self.recorder.record(
+            "worker.restarting", station=st.name, backoff_s=backoff, wall_s=self.clock.to_wall(backoff)
+        )
         heapq.heappush(self._agenda, (st.restart_due, next(self._agenda_seq), "restart", st.name))
 
     # -- shutdown ---------------------------------------------------------------------

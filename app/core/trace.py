@@ -64,6 +64,10 @@ class TraceRecorder:
             sub(rec)
         return rec
 
+    def now(self) -> float:
+        """The current time on the records' ``ts`` scale."""
+        return _now() - self._t0
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(record)`` in the recording thread; returns an unsubscribe."""
         with self._sub_lock:

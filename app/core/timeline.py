@@ -1,0 +1,96 @@
+"""Per-thread lanes of states over time, folded from trace records (no Qt)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from app.core.trace import Record
+
+WORKING, WAITING_BARRIER, WAITING_EVENT, CRASHED, STOPPED, IDLE = (
+    "working",
+    "waiting at barrier",
+    "waiting on event",
+    "crashed",
+    "stopped",
+    "idle",
+)
+LANE_STATES = (WORKING, WAITING_BARRIER, WAITING_EVENT, CRASHED, STOPPED, IDLE)
+
+# What each record kind starts on its thread's lane (None: no change).
+_STARTS: dict[str, str] = {
+    "worker.started": IDLE,
+    "part.started": WORKING,
+    "part.done": IDLE,
+    "barrier.arrive": WAITING_BARRIER,
+    "barrier.pass": IDLE,
+    "worker.crashed": CRASHED,
+    "worker.stopped": STOPPED,
+    "component.init": WORKING,
+    "component.ready": IDLE,
+    "component.work": WORKING,
+}
+
+
+@dataclass
+class Segment:
+    start: float
+    state: str
+    end: float | None = None  # None while it lasts
+
+
+@dataclass
+class Lane:
+    thread: str
+    segments: deque[Segment] = field(default_factory=lambda: deque(maxlen=400))
+
+    @property
+    def state(self) -> str:
+        return self.segments[-1].state if self.segments else IDLE
+
+
+class Timeline:
+    """Lanes keyed by thread name, in order of first appearance; old segments drop off."""
+
+    def __init__(self, horizon_s: float = 120.0, max_lanes: int = 64) -> None:
+        self.horizon_s = horizon_s
+        self.max_lanes = max_lanes
+        self.lanes: dict[str, Lane] = {}
+
+    def apply(self, rec: Record) -> None:
+        kind = rec["kind"]
+        state = _STARTS.get(kind)
+        if kind == "barrier.broken":
+            state = IDLE if not rec.get("waiting") else None  # an abort from outside changes no lane
+        elif kind == "event.wait":
+            state = {"begin": WAITING_EVENT, "end": IDLE}.get(rec.get("phase", ""))
+        if state is None:
+            return
+        lane = self.lanes.get(rec["thread"])
+        if lane is None:
+            if kind.startswith("shutdown") or (kind == "event.wait" and rec["thread"] == "MainThread"):
+                return
+            lane = self.lanes[rec["thread"]] = Lane(rec["thread"])
+            self._trim_lanes()
+        ts = rec["ts"]
+        if lane.segments:
+            last = lane.segments[-1]
+            if last.state in (STOPPED, CRASHED):
+                return  # a lane ends there; a restarted worker gets a lane of its own
+            if last.state == state:
+                return
+            last.end = ts
+        lane.segments.append(Segment(ts, state))
+
+    def _trim_lanes(self) -> None:
+        while len(self.lanes) > self.max_lanes:
+            stopped = [n for n, lane in self.lanes.items() if lane.state in (STOPPED, CRASHED)]
+            del self.lanes[stopped[0] if stopped else next(iter(self.lanes))]
+
+    def prune(self, now: float) -> None:
+        """Forget segments that ended before the horizon (memory stays flat)."""
+        cutoff = now - self.horizon_s
+        for lane in self.lanes.values():
+            segs = lane.segments
+            while len(segs) > 1 and segs[0].end is not None and segs[0].end < cutoff:
+                segs.popleft()

@@ -1,0 +1,75 @@
+"""One palette for the whole window, light or dark after the system's colour scheme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication
+
+
+@dataclass(frozen=True)
+class Theme:
+    dark: bool
+    canvas: QColor
+    card: QColor
+    card_edge: QColor
+    text: QColor
+    muted: QColor
+    accent: QColor
+    states: dict[str, QColor]
+    ticket_fresh: QColor
+    ticket_warm: QColor
+    ticket_late: QColor
+
+
+def _c(hex_: str) -> QColor:
+    return QColor(hex_)
+
+
+_STATE_LIGHT = {
+    "preparing": "#2e9d6a",
+    "working": "#2e9d6a",
+    "waiting": "#e0a526",
+    "waiting at barrier": "#e0a526",
+    "serving": "#3577d4",
+    "waiting on event": "#8a7fd6",
+    "idle": "#a9b4bf",
+    "crashed": "#d64545",
+    "restarting": "#e07a2e",
+    "walked out": "#9aa3ad",
+    "stopped": "#6b7682",
+}
+
+
+def current_theme() -> Theme:
+    hints = QGuiApplication.styleHints() if QGuiApplication.instance() else None
+    dark = bool(hints and hints.colorScheme() == Qt.ColorScheme.Dark)
+    states = {k: _c(v) for k, v in _STATE_LIGHT.items()}
+    if dark:
+        return Theme(
+            True,
+            _c("#1f2329"),
+            _c("#2a2f37"),
+            _c("#3a414b"),
+            _c("#e8eaed"),
+            _c("#9aa3ad"),
+            _c("#e58a3a"),
+            states,
+            _c("#2e9d6a"),
+            _c("#e0a526"),
+            _c("#d64545"),
+        )
+    return Theme(
+        False,
+        _c("#f6f3ee"),
+        _c("#ffffff"),
+        _c("#ddd6cb"),
+        _c("#2b2f36"),
+        _c("#6f7781"),
+        _c("#c8642a"),
+        states,
+        _c("#cfe9d9"),
+        _c("#f7e1a6"),
+        _c("#f3b9b2"),
+    )

@@ -1,0 +1,213 @@
+"""The restaurant window driven through its object names, as a user (or a test robot) would."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QTabWidget
+
+from app.core.faults import FaultPlan
+from app.core.restaurant import FAULT_KINDS, KitchenConfig
+
+
+def count(scene, name: str) -> int:
+    return int(scene.findChild(QLabel, name).text())
+
+
+def click(scene, name: str) -> None:
+    button = scene.findChild(QPushButton, name)
+    assert button is not None, name
+    assert button.isEnabled(), f"{name} is disabled"
+    button.click()
+
+
+def test_window_has_the_automation_names(main_window):
+    assert main_window.objectName() == "mainWindow"
+    tabs = main_window.findChild(QTabWidget, "sceneTabs")
+    assert tabs.widget(0).objectName() == "restaurantScene"
+    scene = tabs.widget(0)
+    for name in (
+        "placeOrderButton",
+        "crashChefButton",
+        "burnDishButton",
+        "stallChefButton",
+        "forceShutdownButton",
+        "restartKitchenButton",
+        "pauseButton",
+    ):
+        button = scene.findChild(QPushButton, name)
+        assert button is not None and button.toolTip(), name
+    assert scene.findChild(QSlider, "speedSlider") is not None
+    for name in ("servedCount", "queuedCount", "cancelledCount", "restartCount"):
+        assert count(scene, name) == 0
+
+
+def test_orders_are_served(qtbot, scene):
+    for _ in range(3):
+        click(scene, "placeOrderButton")
+
+    def served() -> None:
+        assert count(scene, "servedCount") == 3
+
+    qtbot.waitUntil(served, timeout=15000)
+    assert count(scene, "queuedCount") == 0
+
+
+def test_a_crash_is_recovered_and_the_order_served_once(qtbot, scene):
+    scene.target_combo.setCurrentIndex(scene.target_combo.findData("main"))
+    click(scene, "crashChefButton")
+    with qtbot.waitSignal(scene.orderServed, timeout=15000) as blocker:
+        click(scene, "placeOrderButton")
+    assert blocker.args == [1]
+    assert count(scene, "restartCount") == 1 and count(scene, "servedCount") == 1
+    served = scene.kitchen.recorder.of_kind("order.served")
+    assert [r["order"] for r in served] == [1]
+    assert scene.kitchen.recorder.of_kind("order.requeued")
+    assert "chef-main#2" in scene.timeline.lanes
+
+
+def test_force_shutdown_is_clean_and_accounts_for_every_order(qtbot, scene):
+    click(scene, "placeFiveButton")
+    qtbot.waitUntil(lambda: scene.view.cooking != 0, timeout=5000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(scene.kitchenStopped, timeout=2000) as blocker:
+        click(scene, "forceShutdownButton")
+    assert time.monotonic() - t0 < 0.5
+    assert blocker.args == [[]]  # no thread still alive
+    assert not scene.host.running()
+    assert count(scene, "servedCount") + count(scene, "cancelledCount") == 5
+    assert count(scene, "queuedCount") == 0
+    assert not scene.findChild(QPushButton, "placeOrderButton").isEnabled()
+    assert scene.findChild(QPushButton, "restartKitchenButton").isEnabled()
+
+
+def test_pause_holds_and_resume_serves(qtbot, scene):
+    click(scene, "pauseButton")
+    assert scene.kitchen.clock.paused and scene.pause_button.text() == "Res&ume"
+    with qtbot.assertNotEmitted(scene.orderServed, wait=400):
+        click(scene, "placeOrderButton")
+    assert count(scene, "queuedCount") == 1
+    with qtbot.waitSignal(scene.orderServed, timeout=10000):
+        click(scene, "pauseButton")
+
+
+def test_speed_slider_sets_the_clock(scene):
+    slider = scene.findChild(QSlider, "speedSlider")
+    slider.setValue(0)
+    assert scene.kitchen.clock.speed == 0.25 and scene.speed_label.text() == "0.25×"
+    slider.setValue(6)
+    assert scene.kitchen.clock.speed == 16.0
+
+
+def test_speed_changes_durations(qtbot, scene):
+    def one_order_wall_time() -> float:
+        t0 = time.monotonic()
+        with qtbot.waitSignal(scene.orderServed, timeout=20000):
+            click(scene, "placeOrderButton")
+        return time.monotonic() - t0
+
+    fast = one_order_wall_time()
+    scene.findChild(QSlider, "speedSlider").setValue(4)  # 4x: four times slower than 16x
+    slow = one_order_wall_time()
+    assert slow > fast * 1.5
+
+
+def test_walkout_enables_hire_and_hire_brings_the_station_back(qtbot, scene):
+    scene.target_combo.setCurrentIndex(scene.target_combo.findData("dessert"))
+    click(scene, "walkOutButton")
+    click(scene, "placeOrderButton")
+    qtbot.waitUntil(lambda: scene.view.stations["dessert"].state == "walked out", timeout=10000)
+    qtbot.waitUntil(lambda: scene.findChild(QPushButton, "hireButton").isEnabled(), timeout=2000)
+    qtbot.waitUntil(lambda: count(scene, "servedCount") == 1, timeout=15000)
+    click(scene, "hireButton")
+    qtbot.waitUntil(lambda: scene.view.stations["dessert"].state != "walked out", timeout=5000)
+    with qtbot.waitSignal(scene.orderServed, timeout=15000):
+        click(scene, "placeOrderButton")
+    assert scene.kitchen.recorder.of_kind("order.started")[-1]["stations"] == ["appetizer", "dessert", "main"]
+
+
+def test_burn_and_stall_are_recovered(qtbot, scene):
+    click(scene, "burnDishButton")
+    scene.target_combo.setCurrentIndex(scene.target_combo.findData("appetizer"))
+    click(scene, "stallChefButton")
+    click(scene, "placeOrderButton")
+    click(scene, "placeOrderButton")
+    qtbot.waitUntil(lambda: count(scene, "servedCount") == 2, timeout=20000)
+    causes = {r["cause"] for r in scene.kitchen.recorder.of_kind("order.requeued")}
+    assert "burn" in causes and "timeout" in causes
+
+
+def test_an_exhausted_restart_budget_stops_the_kitchen_by_itself(qtbot, scene):
+    config = KitchenConfig(faults=FaultPlan.parse("crash=1.0", FAULT_KINDS), rehire_after_s=None)
+    scene.open_kitchen(config) if scene.kitchen is None else scene.restart_kitchen(config)
+    with qtbot.waitSignal(scene.kitchenStopped, timeout=20000) as blocker:
+        click(scene, "placeFiveButton")
+    assert blocker.args == [[]]
+    assert scene.view.status == "closed" and "restart budget" in scene.view.reason
+    assert count(scene, "cancelledCount") + count(scene, "servedCount") == 5
+
+
+def test_restart_kitchen_uses_the_station_count(qtbot, scene):
+    click(scene, "forceShutdownButton")
+    scene.stations_spin.setValue(8)
+    click(scene, "restartKitchenButton")
+    assert len(scene.view.stations) == 8
+    with qtbot.waitSignal(scene.orderServed, timeout=15000):
+        click(scene, "placeOrderButton")
+    assert count(scene, "servedCount") == 1  # counters start again with the new kitchen
+
+
+def test_timeline_and_event_log_follow_the_trace(qtbot, scene):
+    with qtbot.waitSignal(scene.orderServed, timeout=15000):
+        click(scene, "placeOrderButton")
+    qtbot.waitUntil(lambda: scene.event_log.model.rowCount() > 10, timeout=2000)
+    assert {"chef-appetizer", "chef-main", "chef-dessert", "supervisor"} <= set(scene.timeline.lanes)
+    scene.event_log.filter.setCurrentIndex(scene.event_log.filter.findText("barrier.*"))
+    model = scene.event_log.model
+    kinds = {model.index(r, 2).data() for r in range(model.rowCount())}
+    assert kinds and all(k.startswith("barrier.") for k in kinds)
+
+
+def test_trace_export_from_the_scene(qtbot, scene, tmp_path):
+    with qtbot.waitSignal(scene.orderServed, timeout=15000):
+        click(scene, "placeOrderButton")
+    n = scene.export_trace(tmp_path / "t.jsonl")
+    lines = (tmp_path / "t.jsonl").read_text().splitlines()
+    assert n == len(lines) > 10 and json.loads(lines[0])["kind"]
+    scene.export_trace(tmp_path / "c.json", chrome=True)
+    assert json.loads((tmp_path / "c.json").read_text())["traceEvents"]
+
+
+@pytest.mark.parametrize("action", ["crash", "walkout", "pause", "shutdown"])
+def test_every_state_paints(qtbot, scene, action):
+    """Render each scene state offscreen: painting must not raise and must show something."""
+    scene.target_combo.setCurrentIndex(1)
+    if action == "pause":
+        click(scene, "pauseButton")
+    elif action == "shutdown":
+        click(scene, "forceShutdownButton")
+    else:
+        click(scene, "crashChefButton" if action == "crash" else "walkOutButton")
+        click(scene, "placeOrderButton")
+        qtbot.waitUntil(lambda: scene.view.faults >= 1, timeout=5000)
+    image = scene.window().grab().toImage()
+    assert not image.isNull() and image.width() > 500
+
+
+def test_main_reuses_the_running_application(qapp):
+    import app
+
+    seen: list[str] = []
+
+    def close_it() -> None:
+        for w in QApplication.topLevelWidgets():
+            if w.objectName() == "mainWindow" and w.isVisible():
+                seen.append(w.objectName())
+                w.close()
+
+    QTimer.singleShot(300, close_it)
+    assert app.main([]) == 0
+    assert seen == ["mainWindow"]
