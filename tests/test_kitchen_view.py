@@ -61,3 +61,14 @@ def test_walkout_and_lanes_show_work_and_waiting():
     states = {s.state for lane in timeline.lanes.values() for s in lane.segments}
     assert {WORKING, WAITING_BARRIER} <= states
     assert CRASHED not in {s.state for s in view.stations.values()}
+
+
+def test_a_requeued_ticket_keeps_its_age():
+    view = KitchenView.for_stations(["a"])
+    for rec in (
+        {"ts": 1.0, "thread": "main", "kind": "order.placed", "order": 1},
+        {"ts": 2.0, "thread": "chef-a", "kind": "order.started", "order": 1, "stations": ["a"]},
+        {"ts": 5.0, "thread": "chef-a", "kind": "order.requeued", "order": 1},
+    ):
+        view.apply(rec)
+    assert view.queue == {1: 1.0}

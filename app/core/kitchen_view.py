@@ -51,6 +51,7 @@ class KitchenView:
     stations: dict[str, StationView] = field(default_factory=dict)
     barrier: BarrierView = field(default_factory=BarrierView)
     queue: OrderedDict[int, float] = field(default_factory=OrderedDict)  # order -> placed ts
+    placed_at: dict[int, float] = field(default_factory=dict)  # open orders only
     cooking: int = 0
     cooking_since: float = 0.0
     served_recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=6))
@@ -75,6 +76,11 @@ class KitchenView:
     def queued(self) -> int:
         return len(self.queue)
 
+    @property
+    def short_handed(self) -> bool:
+        """A crashed chef holds up the next round (it starts only with every chef on duty)."""
+        return any(s.state in (CRASHED, RESTARTING) for s in self.stations.values())
+
     def apply(self, rec: Record) -> None:
         kind = rec["kind"]
         handler = _HANDLERS.get(kind)
@@ -93,7 +99,7 @@ class KitchenView:
 
 def _placed(v: KitchenView, r: Record) -> None:
     v.placed += 1
-    v.queue[r["order"]] = r["ts"]
+    v.queue[r["order"]] = v.placed_at[r["order"]] = r["ts"]
 
 
 def _started(v: KitchenView, r: Record) -> None:
@@ -104,7 +110,7 @@ def _started(v: KitchenView, r: Record) -> None:
 
 
 def _requeued(v: KitchenView, r: Record) -> None:
-    v.queue[r["order"]] = r["ts"]
+    v.queue[r["order"]] = v.placed_at.get(r["order"], r["ts"])  # it keeps ageing
     v.queue.move_to_end(r["order"], last=False)  # back at the front
     if v.cooking == r["order"]:
         v.cooking = 0
@@ -112,6 +118,7 @@ def _requeued(v: KitchenView, r: Record) -> None:
 
 def _served(v: KitchenView, r: Record) -> None:
     v.served += 1
+    v.placed_at.pop(r["order"], None)
     v.served_recent.append((r["order"], r["ts"]))
     if v.cooking == r["order"]:
         v.cooking = 0
@@ -119,6 +126,7 @@ def _served(v: KitchenView, r: Record) -> None:
 
 def _cancelled(v: KitchenView, r: Record) -> None:
     v.cancelled += 1
+    v.placed_at.pop(r["order"], None)
     v.queue.pop(r["order"], None)
     if v.cooking == r["order"]:
         v.cooking = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core.kitchen_view import (
@@ -181,18 +181,29 @@ class KitchenCanvas(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(r.adjusted(4, 4, -4, -4), 6, 6)
         u = self._unit()
+        fm = self.fontMetrics()
         compact = r.height() < 7 * u
-        # Header: station name and state chip.
+        # Header: station name and a state chip, stacked when the card is narrow.
         head = QRectF(r.x() + u * 0.5, r.y() + u * 0.3, r.width() - u, u * 1.3)
-        f = QFont(self.font())
-        f.setBold(True)
-        p.setFont(f)
-        p.setPen(t.text)
-        p.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, st.name.capitalize())
-        p.setFont(self.font())
         label = self._state_label(st)
-        chip_w = min(self.fontMetrics().horizontalAdvance(label) + u, head.width() * 0.6)
-        chip = QRectF(head.right() - chip_w, head.y() + u * 0.1, chip_w, u * 1.1)
+        chip_w = min(fm.horizontalAdvance(label) + u, head.width())
+        bold = QFont(self.font())
+        bold.setBold(True)
+        name = st.name.capitalize()
+        stacked = QFontMetricsF(bold).horizontalAdvance(name) + chip_w + u * 0.5 > head.width()
+        p.setFont(bold)
+        p.setPen(t.text)
+        p.drawText(
+            head,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetricsF(bold).elidedText(name, Qt.TextElideMode.ElideRight, head.width()),
+        )
+        p.setFont(self.font())
+        if stacked:
+            chip = QRectF(head.x(), head.bottom(), chip_w, u * 1.1)
+            head = QRectF(head.x(), head.y(), head.width(), head.height() + u * 1.2)
+        else:
+            chip = QRectF(head.right() - chip_w, head.y() + u * 0.1, chip_w, u * 1.1)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(colour)
         p.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
@@ -200,29 +211,27 @@ class KitchenCanvas(QWidget):
         p.drawText(
             chip,
             Qt.AlignmentFlag.AlignCenter,
-            self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, int(chip_w - 4)),
+            fm.elidedText(label, Qt.TextElideMode.ElideRight, int(chip.width() - 4)),
         )
         # Body: the chef, with a ring for progress.
-        body = QRectF(
-            r.x(), head.bottom(), r.width(), r.bottom() - head.bottom() - u * (0.3 if compact else 1.5)
-        )
+        foot_h = 0.3 if compact else 1.5
+        body = QRectF(r.x(), head.bottom(), r.width(), r.bottom() - head.bottom() - u * foot_h)
         size = min(body.width(), body.height()) * 0.82
-        centre = body.center()
-        self._paint_chef(p, centre, size, st, colour)
+        self._paint_chef(p, body.center(), size, st, colour)
         if not compact:
             foot = QRectF(r.x() + u * 0.5, r.bottom() - u * 1.4, r.width() - u, u * 1.2)
             p.setPen(t.muted)
+            order_text = f"order #{st.order}" if st.order else ""
+            order_w = fm.horizontalAdvance(order_text) + (u * 0.5 if order_text else 0)
+            if order_w > foot.width() * 0.6:
+                order_text, order_w = f"#{st.order}", fm.horizontalAdvance(f"#{st.order}") + u * 0.5
             p.drawText(
                 foot,
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                self.fontMetrics().elidedText(
-                    st.chef or "no chef", Qt.TextElideMode.ElideRight, int(foot.width() * 0.6)
-                ),
+                fm.elidedText(st.chef or "no chef", Qt.TextElideMode.ElideRight, int(foot.width() - order_w)),
             )
-            if st.order:
-                p.drawText(
-                    foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"order #{st.order}"
-                )
+            if order_text:
+                p.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, order_text)
 
     def _state_label(self, st: StationView) -> str:
         if st.state == PREPARING and st.stalled:
@@ -235,6 +244,8 @@ class KitchenCanvas(QWidget):
         if st.state == SERVING:
             return "combining"
         if st.state == IDLE:
+            if self.view.queue and self.view.short_handed:
+                return "waiting for crew"
             return "waiting for order"
         return st.state
 
@@ -260,7 +271,10 @@ class KitchenCanvas(QWidget):
             p.drawArc(ring, 90 * 16, int(-360 * 16 * prog))
         if st.state == WALKED_OUT:
             p.setPen(t.muted)
-            p.drawText(ring, Qt.AlignmentFlag.AlignCenter, "walked out\n(hire to return)")
+            roomy = size > self._unit() * 8
+            p.drawText(
+                ring, Qt.AlignmentFlag.AlignCenter, "walked out\n(hire to return)" if roomy else "gone"
+            )
             return
         phase = self.now * 6.0
         r = radius * 0.55

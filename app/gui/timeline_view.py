@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core.timeline import LANE_STATES, Timeline
@@ -55,9 +55,12 @@ class TimelineView(QWidget):
         lane_h = max(min((self.height() - top - u * 1.2) / len(lanes), u * 1.4), 3.0)
         t0 = self.now - self.window_s
         scale = area_w / self.window_s
+        small = QFont(self.font())
+        small.setPointSizeF(max(self.font().pointSizeF() * min(lane_h / u, 1.0), 5.0))
+        p.setFont(small)
         for i, lane in enumerate(lanes):
             y = top + i * lane_h
-            if lane_h >= u * 0.8:
+            if lane_h >= u * 0.45:
                 p.setPen(t.text)
                 p.drawText(QRectF(4, y, label_w - 8, lane_h), Qt.AlignmentFlag.AlignVCenter, lane.thread)
             p.setPen(Qt.PenStyle.NoPen)
@@ -69,6 +72,7 @@ class TimelineView(QWidget):
                 x1 = label_w + (end - t0) * scale
                 p.setBrush(t.states.get(seg.state, t.muted))
                 p.drawRect(QRectF(x0, y + lane_h * 0.15, max(x1 - x0, 1.0), lane_h * 0.7))
+        p.setFont(self.font())
         # Time axis.
         p.setPen(QPen(t.muted, 1))
         axis_y = top + len(lanes) * lane_h + 2
