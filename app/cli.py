@@ -48,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = sub.add_parser("run", help="run a scene without a window and report")
     run.add_argument("scenario", help="restaurant, orchestrator, or a scenario FILE.toml")
-    run.add_argument("--orders", type=_positive_int, default=20, help="orders to place (default 20)")
-    run.add_argument("--seed", type=_seed, default=0, help="seed for durations and faults (default 0)")
+    run.add_argument(
+        "--orders",
+        type=_positive_int,
+        default=None,
+        help="orders to place, or requests to process (default 20, or the file's)",
+    )
+    run.add_argument("--seed", type=_seed, default=None, help="seed for durations and faults (default 0)")
     run.add_argument("--speed", type=_speed, default=None, help="0.25 to 16, or max (default max)")
     run.add_argument(
         "--faults", default="", help="fault rates, e.g. crash=0.05,burn=0.02,stall=0.01,walkout=0.01"

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -16,23 +17,54 @@ from typing import Any
 from app.core.clock import SimClock
 from app.core.export import ChromeTraceWriter, JsonlWriter
 from app.core.faults import FaultPlan, SpecError
-from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
+from app.core.orchestrator import FAULT_KINDS as SYSTEM_FAULTS
+from app.core.orchestrator import Orchestrator, SystemConfig
+from app.core.restaurant import FAULT_KINDS as KITCHEN_FAULTS
+from app.core.restaurant import Kitchen, KitchenConfig
+from app.core.scenario_file import load_scenario
+from app.core.simulation import Simulation
 from app.core.trace import TraceRecorder, bind_thread_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _POLL_S = 0.05
 
 
-def build_kitchen(args: argparse.Namespace, recorder: TraceRecorder) -> Kitchen:
-    plan = FaultPlan.parse(args.faults, FAULT_KINDS)
-    kw: dict[str, Any] = {"faults": plan, "seed": args.seed}
-    if args.stations is not None:
-        if not 1 <= args.stations <= 16:
-            raise SpecError(f"--stations must be from 1 to 16, got {args.stations}")
-        config = KitchenConfig.with_station_count(args.stations, **kw)
+def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple[Simulation, int]:
+    """The scene the user asked for, and how many orders (or requests) the run is for."""
+    scenario = args.scenario
+    seed = args.seed
+    if scenario.endswith(".toml"):
+        loaded = load_scenario(scenario)
+        scene, config = loaded.scene, loaded.config
+        orders = args.orders if args.orders is not None else loaded.orders
+    elif scenario in ("restaurant", "orchestrator"):
+        scene, config, orders = scenario, None, args.orders
     else:
-        config = KitchenConfig(**kw)
-    return Kitchen(config, clock=SimClock(args.speed, recorder=recorder), recorder=recorder)
+        raise SpecError(f"unknown scenario {scenario!r} (known: restaurant, orchestrator, FILE.toml)")
+    clock = SimClock(args.speed, recorder=recorder)
+    overrides: dict[str, Any] = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    if scene == "restaurant":
+        if args.faults or config is None:
+            overrides["faults"] = FaultPlan.parse(args.faults, KITCHEN_FAULTS)
+        if args.stations is not None:
+            if not 1 <= args.stations <= 16:
+                raise SpecError(f"--stations must be from 1 to 16, got {args.stations}")
+            base = KitchenConfig.with_station_count(args.stations)
+            overrides["stations"] = base.stations
+        kitchen_config = replace(config or KitchenConfig(), **overrides)
+        total = 20 if orders is None else orders
+        return Kitchen(kitchen_config, clock=clock, recorder=recorder), total
+    if args.stations is not None:
+        raise SpecError("--stations applies to the restaurant only")
+    if args.faults or config is None:
+        overrides["faults"] = FaultPlan.parse(args.faults, SYSTEM_FAULTS)
+    system = replace(config or SystemConfig(), **overrides)
+    if orders is not None:
+        system = replace(system, requests=orders)
+    assert system.requests is not None
+    return Orchestrator(system, clock=clock, recorder=recorder), system.requests
 
 
 def _open_writers(args: argparse.Namespace, recorder: TraceRecorder) -> list[Any]:
@@ -72,54 +104,51 @@ class _Signals:
             signal.signal(sig, old)
 
 
-def _progress(kitchen: Kitchen, total: int) -> str:
-    s = kitchen.summary()
+def _progress(sim: Simulation, total: int) -> str:
+    s = sim.summary()  # type: ignore[attr-defined]
+    state = f", {s['final_state']}" if "final_state" in s else ""
     return (
-        f"\r{s['served']}/{total} served, {s['cancelled']} cancelled, {kitchen.queued} queued, "
-        f"{s['faults']} faults, {s['restarts']} restarts "
+        f"\r{s['served']}/{total} done, {s['cancelled']} cancelled, "
+        f"{s['faults']} faults, {s['restarts']} restarts{state}   "
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = args.scenario
-    if scenario == "orchestrator" or scenario.endswith(".toml"):
-        raise SpecError(f"scenario {scenario!r} is not available yet; use 'restaurant'")
-    if scenario != "restaurant":
-        raise SpecError(f"unknown scenario {scenario!r} (known: restaurant, orchestrator, FILE.toml)")
     bind_thread_name("main")
     recorder = TraceRecorder()
-    kitchen = build_kitchen(args, recorder)
+    sim, total = build_simulation(args, recorder)
     writers = _open_writers(args, recorder)
     show_progress = not args.json and sys.stderr is not None and sys.stderr.isatty()
     t0 = time.monotonic()
     with _Signals() as signals:
-        kitchen.start()
-        for _ in range(args.orders):
-            kitchen.place_order()
+        sim.start()  # type: ignore[attr-defined]
+        if isinstance(sim, Kitchen):
+            for _ in range(total):
+                sim.place_order()
         last_draw = 0.0
-        while not kitchen.finished() and signals.received is None:
+        while not sim.finished() and signals.received is None:  # type: ignore[attr-defined]
             time.sleep(_POLL_S)  # the main thread polls so Ctrl-C is handled promptly
             if show_progress and time.monotonic() - last_draw > 0.2:
-                sys.stderr.write(_progress(kitchen, args.orders))
+                sys.stderr.write(_progress(sim, total))
                 sys.stderr.flush()
                 last_draw = time.monotonic()
-        reason = "shutdown"
+        reason = "run complete" if isinstance(sim, Orchestrator) else "shutdown"
         if signals.received is not None:
             reason = f"interrupted by {signal.Signals(signals.received).name}"
-        alive = kitchen.stop(reason)
+        alive = sim.stop(reason)
     wall = time.monotonic() - t0
     for w in writers:
         w.close()
     if show_progress:
-        sys.stderr.write(_progress(kitchen, args.orders) + "\n")
-    summary = {**kitchen.summary(), "wall_s": round(wall, 3), "speed": args.speed or "max"}
-    summary["orders_per_s"] = round(summary["served"] / wall, 1) if wall > 0 else None
+        sys.stderr.write(_progress(sim, total) + "\n")
+    summary = {**sim.summary(), "wall_s": round(wall, 3), "speed": args.speed or "max"}  # type: ignore[attr-defined]
+    summary["per_s"] = round(summary["served"] / wall, 1) if wall > 0 else None
     summary["threads_alive"] = alive
     summary["interrupted"] = signals.received is not None
     _report(summary, args.json, print)
     if signals.received is not None:
         return 128 + signals.received
-    failed = alive or summary["escalated"] or summary["violations"] or summary["open"]
+    failed = alive or summary["escalated"] or summary.get("violations") or summary.get("open")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -127,18 +156,24 @@ def _report(summary: dict[str, Any], as_json: bool, out: Callable[[str], None]) 
     if as_json:
         out(json.dumps(summary))
         return
+    unit, done = ("orders", "served") if summary["scenario"] == "restaurant" else ("requests", "processed")
     out(
-        f"{summary['scenario']}: {summary['placed']} placed, {summary['served']} served, "
+        f"{summary['scenario']}: {summary['placed']} {unit}, {summary['served']} {done}, "
         f"{summary['cancelled']} cancelled in {summary['wall_s']} s "
-        f"({summary['orders_per_s']} orders/s at speed {summary['speed']})"
+        f"({summary['per_s']} {unit}/s at speed {summary['speed']})"
     )
     out(f"faults: {summary['faults']} {summary['faults_by_kind'] or ''}".rstrip())
-    out(f"restarts: {summary['restarts']}, walk-outs: {summary['walkouts']}, hires: {summary['hires']}")
-    for reason, n in summary["cancel_reasons"].items():
+    if "walkouts" in summary:
+        out(f"restarts: {summary['restarts']}, walk-outs: {summary['walkouts']}, hires: {summary['hires']}")
+    else:
+        out(f"restarts: {summary['restarts']} {summary['restarts_by_component']}")
+        out("states: " + " -> ".join(summary["states_visited"]))
+        out("time in state (s): " + ", ".join(f"{k} {v}" for k, v in summary["time_in_state_s"].items()))
+    for reason, n in summary.get("cancel_reasons", {}).items():
         out(f"cancelled ({reason}): {n}")
     if summary["escalated"]:
         out(f"escalated: {summary['escalated']}")
-    for v in summary["violations"]:
+    for v in summary.get("violations", []):
         out(f"VIOLATION: {v}")
     if summary["threads_alive"]:
         out(f"threads still running after shutdown: {', '.join(summary['threads_alive'])}")

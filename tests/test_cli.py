@@ -66,7 +66,7 @@ def test_faults_and_traces_are_written(tmp_path):
 def test_human_summary_without_json():
     proc = run_cli("run", "restaurant", "--orders", "5", "--stations", "5")
     assert proc.returncode == 0
-    assert "5 placed, 5 served" in proc.stdout
+    assert "5 orders, 5 served" in proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -123,3 +123,48 @@ def test_a_signal_is_a_forced_shutdown_that_still_reports(sig, tmp_path):
     assert summary["cancel_reasons"] == {f"interrupted by {signal.Signals(sig).name}": summary["cancelled"]}
     assert summary["threads_alive"] == []
     assert "Traceback" not in err
+
+
+def test_orchestrator_run_reports_states_and_restarts():
+    proc = run_cli("run", "orchestrator", "--orders", "40", "--faults", "crash=0.05", "--json", "--seed", "2")
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["scenario"] == "orchestrator"
+    assert summary["states_visited"][:3] == ["INITIALIZING", "READY", "PROCESSING"]
+    assert summary["final_state"] == "SHUTDOWN"
+    assert set(summary["restarts_by_component"]) == {"Database", "Cache", "API server"}
+    assert "PROCESSING" in summary["time_in_state_s"]
+    for key in ("placed", "served", "cancelled", "faults", "restarts", "wall_s"):
+        assert key in summary
+
+
+def test_scenario_file_run(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    proc = run_cli(
+        "run",
+        str(ROOT / "resources/scenarios/web-stack.toml"),
+        "--orders",
+        "5",
+        "--json",
+        "--trace",
+        str(trace),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["served"] == 5
+    kinds = [json.loads(line)["kind"] for line in trace.read_text().splitlines()]
+    assert kinds.count("state.changed") == 3
+
+
+def test_bad_scenario_file_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scene = "orchestrator"\n[[component]]\nname = "A"\ndepends_on = ["A"]\n')
+    proc = run_cli("run", str(bad))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "dependency cycle" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--faults", "burn=0.1"], ["--stations", "4"]])
+def test_restaurant_only_flags_are_refused_for_the_orchestrator(args):
+    proc = run_cli("run", "orchestrator", *args)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

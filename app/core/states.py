@@ -1,0 +1,73 @@
+"""The system state machine: only legal transitions, one Event per state, waits without polling."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+from app.core.trace import TraceRecorder
+from app.sync import Event
+
+INITIALIZING, READY, PROCESSING, ERROR, SHUTDOWN = "INITIALIZING", "READY", "PROCESSING", "ERROR", "SHUTDOWN"
+STATES = (INITIALIZING, READY, PROCESSING, ERROR, SHUTDOWN)
+
+LEGAL: dict[str, frozenset[str]] = {
+    INITIALIZING: frozenset({READY, ERROR, SHUTDOWN}),
+    READY: frozenset({PROCESSING, ERROR, SHUTDOWN}),
+    PROCESSING: frozenset({ERROR, SHUTDOWN}),
+    ERROR: frozenset({INITIALIZING, SHUTDOWN}),
+    SHUTDOWN: frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    """A transition the machine does not allow, e.g. SHUTDOWN -> READY."""
+
+
+class StateMachine:
+    """Exactly one state's Event is set at a time; ``cond`` wakes every waiter on any change.
+
+    The Events are there for code (and views) that care about one state; code that waits for
+    *any* of several states, or a state plus some other condition, waits on ``cond`` with a
+    predicate, which a transition (or ``notify``) wakes at once: no polling.
+    """
+
+    def __init__(self, recorder: TraceRecorder, lock: threading.RLock | None = None) -> None:
+        self.cond = threading.Condition(lock or threading.RLock())
+        self._rec = recorder.record
+        self.events = {s: Event(name=s, recorder=recorder) for s in STATES}
+        self.state = INITIALIZING
+        self.entered: dict[str, float] = {}
+        self.visited: list[str] = [INITIALIZING]
+        self.events[INITIALIZING].set()
+
+    def can(self, to: str) -> bool:
+        return to in LEGAL[self.state]
+
+    def transition(self, to: str, reason: str = "") -> None:
+        with self.cond:
+            if to not in LEGAL[self.state]:
+                raise IllegalTransition(f"{self.state} -> {to} is not allowed")
+            old, self.state = self.state, to
+            self.events[old].clear()
+            self.events[to].set()
+            self.visited.append(to)
+            self._rec("state.changed", **{"from": old, "to": to, "reason": reason})
+            self.cond.notify_all()
+
+    def notify(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float | None = None, what: str = "") -> bool:
+        """Block until ``predicate()`` (checked under the lock) holds; recorded as a wait."""
+        with self.cond:
+            if predicate():
+                return True
+            self._rec("event.wait", event=what or "state", phase="begin", timeout=timeout)
+            ok = self.cond.wait_for(predicate, timeout)
+            self._rec("event.wait", event=what or "state", phase="end", result=ok)
+            return ok
+
+    def in_states(self, states: Iterable[str]) -> bool:
+        return self.state in set(states)
