@@ -73,7 +73,7 @@ def test_force_shutdown_is_clean_and_accounts_for_every_order(qtbot, scene):
     click(scene, "placeFiveButton")
     qtbot.waitUntil(lambda: scene.view.cooking != 0, timeout=5000)
     t0 = time.monotonic()
-    with qtbot.waitSignal(scene.kitchenStopped, timeout=2000) as blocker:
+    with qtbot.waitSignal(scene.simulationStopped, timeout=2000) as blocker:
         click(scene, "forceShutdownButton")
     assert time.monotonic() - t0 < 0.5
     assert blocker.args == [[]]  # no thread still alive
@@ -142,8 +142,8 @@ def test_burn_and_stall_are_recovered(qtbot, scene):
 
 def test_an_exhausted_restart_budget_stops_the_kitchen_by_itself(qtbot, scene):
     config = KitchenConfig(faults=FaultPlan.parse("crash=1.0", FAULT_KINDS), rehire_after_s=None)
-    scene.open_kitchen(config) if scene.kitchen is None else scene.restart_kitchen(config)
-    with qtbot.waitSignal(scene.kitchenStopped, timeout=20000) as blocker:
+    scene.restart_kitchen(config)
+    with qtbot.waitSignal(scene.simulationStopped, timeout=20000) as blocker:
         click(scene, "placeFiveButton")
     assert blocker.args == [[]]
     assert scene.view.status == "closed" and "restart budget" in scene.view.reason

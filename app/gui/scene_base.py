@@ -1,0 +1,214 @@
+"""What every scene tab shares: a simulation in QThreads, the trace bridge, speed and pause,
+a frame timer, the timeline and the event log, an orderly stop, and trace export."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+
+from app.core.export import ChromeTraceWriter, JsonlWriter
+from app.core.simulation import Simulation
+from app.core.timeline import Timeline
+from app.core.trace import Record
+from app.gui.bridge import TraceBridge
+from app.gui.event_log import EventLog
+from app.gui.qthreads import QThreadHost
+from app.gui.timeline_view import TimelineView
+
+log = logging.getLogger(__name__)
+
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+FRAME_MS = 33
+
+
+class SceneBase(QWidget):
+    """Owns one simulation at a time; subclasses fold records into their view and draw it."""
+
+    #: Emitted in the GUI thread after each batch of trace records has been applied.
+    recordsApplied = Signal(list)  # noqa: N815 - Qt naming
+    #: Emitted in the GUI thread once the simulation has stopped: names of threads still alive.
+    simulationStopped = Signal(list)  # noqa: N815
+
+    def __init__(self, name: str, parent: QWidget | None = None, speed: float = 1.0) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.sim: Simulation | None = None
+        self.host = QThreadHost()
+        self.bridge = TraceBridge(self)
+        self.bridge.batch.connect(self._apply)
+        self.timeline = Timeline()
+        self.timeline_view = TimelineView(self)
+        self.event_log = EventLog(self)
+        self._build_common(speed)
+        self.frame_timer = QTimer(self, objectName="frameTimer")
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self._frame)
+
+    # -- common controls ------------------------------------------------------------------
+    def button(
+        self, name: str, text: str, tip: str, key: str | None, slot: Callable[[], object]
+    ) -> QPushButton:
+        b = QPushButton(text, objectName=name)
+        native = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) if key else ""
+        b.setToolTip(tip + (f"  ({native})" if key else ""))
+        b.clicked.connect(lambda _checked=False: slot())
+        if key:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(b.animateClick)
+        return b
+
+    def _build_common(self, speed: float) -> None:
+        self.pause_button = self.button(
+            "pauseButton",
+            "Pa&use",
+            "Hold the workers: what is under way finishes, nothing new starts",
+            "Ctrl+P",
+            self.toggle_pause,
+        )
+        self.pause_button.setCheckable(True)
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal, objectName="speedSlider")
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setPageStep(1)
+        self.speed_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.speed_slider.setValue(SPEEDS.index(speed) if speed in SPEEDS else 2)
+        self.speed_slider.setToolTip("Simulated seconds per real second, from 0.25× to 16×")
+        self.speed_slider.setAccessibleName("Speed")
+        self.speed_slider.valueChanged.connect(self._speed_changed)
+        self.speed_label = QLabel(f"{self.speed:g}×", objectName="speedLabel")
+        self.speed_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.25×") + 6)
+
+    def bottom_views(self) -> QSplitter:
+        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Timeline", objectName="sectionTitle"))
+        layout.addWidget(self.timeline_view)
+        bottom.addWidget(box)
+        bottom.addWidget(self.event_log)
+        bottom.setSizes([600, 400])
+        return bottom
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_slider.value()]
+
+    @Slot(int)
+    def _speed_changed(self, _value: int) -> None:
+        self.speed_label.setText(f"{self.speed:g}×")
+        if self.sim is not None:
+            self.sim.clock.set_speed(self.speed)
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.sim is None:
+            return
+        clock = self.sim.clock
+        clock.resume() if clock.paused else clock.pause()
+        self.sync_pause_button()
+
+    def sync_pause_button(self) -> None:
+        paused = self.sim is not None and self.sim.clock.paused
+        self.pause_button.setChecked(paused)
+        self.pause_button.setText("Res&ume" if paused else "Pa&use")
+
+    def say(self, text: str) -> None:
+        bar = getattr(self.window(), "statusBar", None)
+        if callable(bar):
+            bar().showMessage(text, 4000)
+
+    # -- lifecycle --------------------------------------------------------------------
+    def attach(self, sim: Simulation) -> None:
+        """Show ``sim`` from now on (the previous one must be stopped)."""
+        self.bridge.detach()
+        self.sim = sim
+        self.timeline = Timeline()
+        self.event_log.clear()
+        self.bridge.attach(sim.recorder)
+        self.sync_pause_button()
+        if not self.frame_timer.isActive():
+            self.frame_timer.start()
+
+    def stop_simulation(self, reason: str = "shutdown") -> list[str]:
+        """Forced shutdown from the GUI thread: every worker joined within the deadline."""
+        sim = self.sim
+        if sim is None or sim.stopped:
+            return []
+        alive = sim.stop(reason)
+        if alive:
+            alive = self.host.join_all(0.05)
+            log.error("threads still running after shutdown: %s", alive)
+        self.bridge.flush()
+        self._frame()
+        self.simulationStopped.emit(alive)
+        return alive
+
+    def close_scene(self) -> list[str]:
+        """Stop the simulation and every timer; the scene draws nothing more."""
+        self.frame_timer.stop()
+        alive = self.stop_simulation("window closed")
+        self.bridge.detach()
+        return alive
+
+    # -- trace in, pixels out -------------------------------------------------------------
+    def apply_record(self, rec: Record) -> None:
+        """Fold one record into the scene's own view-model."""
+        raise NotImplementedError
+
+    def draw(self, now: float) -> None:
+        """Refresh the scene's own widgets (called per frame and after each batch)."""
+        raise NotImplementedError
+
+    @Slot(list)
+    def _apply(self, records: list[Record]) -> None:
+        stop_requested = False
+        for rec in records:
+            self.apply_record(rec)
+            self.timeline.apply(rec)
+            if rec["kind"] == "shutdown.requested":
+                stop_requested = True
+        self.event_log.add(records)
+        self.update_counters()
+        self.recordsApplied.emit(records)
+        sim = self.sim
+        if stop_requested and sim is not None and not sim.stopped:
+            # A worker asked for the shutdown (e.g. the restart budget is spent): join from here.
+            QTimer.singleShot(0, self.stop_simulation)
+
+    def update_counters(self) -> None:
+        """Set the integer counter labels from the view-model."""
+
+    @Slot()
+    def _frame(self) -> None:
+        sim = self.sim
+        if sim is None:
+            return
+        now = sim.recorder.now()
+        self.timeline.prune(now)
+        self.timeline_view.show_state(self.timeline, now)
+        self.draw(now)
+
+    # -- export -----------------------------------------------------------------------
+    def export_trace(self, path: str | Path, chrome: bool = False) -> int:
+        """Write the recorded trace (the newest records the ring holds); returns the count."""
+        if self.sim is None:
+            return 0
+        records = self.sim.recorder.snapshot()
+        writer = ChromeTraceWriter(path) if chrome else JsonlWriter(path)
+        try:
+            for rec in records:
+                writer(rec)
+        finally:
+            writer.close()
+        return len(records)
+
+
+def set_if_changed(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)
