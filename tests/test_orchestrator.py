@@ -94,7 +94,7 @@ def test_components_start_after_their_dependencies(systems):
 
 @pytest.mark.parametrize("kind", ["init", "crash", "hang"])
 def test_each_fault_kind_is_recovered_back_to_processing(systems, kind):
-    o = systems(speed=16.0 if kind == "init" else None, requests=None)
+    o = systems(speed=1.0 if kind == "init" else None, requests=None)
     o.start()
     if kind == "init":
         o.inject("init", "Cache")  # before it reports ready
@@ -190,6 +190,26 @@ def test_same_seed_same_fault_plan():
 def test_bad_systems_are_refused(components, words):
     with pytest.raises(SpecError, match=words):
         SystemConfig(components=components)
+
+
+def test_shutdown_never_waits_for_a_component_being_restarted(systems):
+    """A superseded component must not count as a running dependant at shutdown."""
+    o = systems(speed=1.0, requests=None, restart=RestartPolicy(backoff_s=30.0))
+    o.start()
+    wait_for(lambda: o.state == PROCESSING, timeout=10)
+    o.inject("crash", "Database")  # the API server, still running, is superseded as collateral
+    wait_for(lambda: o.components["API server"].status == "restarting", timeout=10)
+    t0 = time.monotonic()
+    assert o.stop() == []
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_an_init_fault_needs_a_starting_component(systems):
+    o = systems(requests=None)
+    o.start()
+    wait_for(lambda: o.state == PROCESSING)
+    with pytest.raises(ValueError, match="already started"):
+        o.inject("init", "Database")
 
 
 def test_inject_refuses_unknown_names(systems):

@@ -209,7 +209,12 @@ class Orchestrator(Simulation):
                 raise ValueError(f"no component named {component!r}")
             elif component not in live:
                 raise ValueError(f"{component} is not running")
-            self.components[component].pending = kind
+            target = self.components[component]
+            if kind == "init" and target.status not in (WAITING, STARTING):
+                raise ValueError(
+                    f"{component} has already started; an init failure needs a starting component"
+                )
+            target.pending = kind
             self._cv.notify_all()
             return component
 
@@ -420,7 +425,8 @@ class Orchestrator(Simulation):
             if n in victims:
                 c = self.components[n]
                 c.incarnation += 1  # supersede whatever runs: it leaves at its next wake
-                c.status, c.restart_due = RESTARTING, due
+                # Not alive any more as far as ordering goes: the old thread no longer counts.
+                c.status, c.restart_due, c.alive = RESTARTING, due, False
                 c.ready.clear()
                 c.restarts += 1
                 if n not in self._restart_set:

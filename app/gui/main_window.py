@@ -8,7 +8,12 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
+from app.core.faults import SpecError
+from app.core.scenario_file import load_scenario
+from app.gui.orchestrator_scene import OrchestratorScene
 from app.gui.restaurant_scene import RestaurantScene
+from app.gui.scene_base import SceneBase
+from app.resources import resource_path
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Kitchen Sync"
@@ -23,17 +28,25 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.restaurant = RestaurantScene(self)
         self.tabs.addTab(self.restaurant, "&Restaurant")
+        self.orchestrator = OrchestratorScene(self)
+        self.tabs.addTab(self.orchestrator, "&Orchestrator")
         self.setCentralWidget(self.tabs)
         self._menus()
         self.statusBar().showMessage("Place an order to start the kitchen", 5000)
         self.resize(1280, 820)
         self.closed_cleanly: bool | None = None
 
-    def scenes(self) -> list[RestaurantScene]:
+    def scenes(self) -> list[SceneBase]:
         return [self.tabs.widget(i) for i in range(self.tabs.count())]  # type: ignore[misc]
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open scenario…", self, objectName="openScenarioAction")
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.setToolTip("Load a scenario file (TOML) into its scene")
+        open_action.triggered.connect(self._open_scenario)
+        file_menu.addAction(open_action)
+        file_menu.addSeparator()
         jsonl = QAction("Export trace as &JSONL…", self, objectName="exportJsonlAction")
         jsonl.triggered.connect(lambda: self._export(chrome=False))
         chrome = QAction("Export &Chrome trace…", self, objectName="exportChromeAction")
@@ -62,6 +75,30 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc.strerror or exc}")
             return
         self.statusBar().showMessage(f"Wrote {n} records to {path}", 6000)
+
+    def _open_scenario(self) -> None:
+        start = str(resource_path("scenarios"))
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", start, "Scenario (*.toml)")
+        if path:
+            self.open_scenario(path)
+
+    def open_scenario(self, path: str) -> bool:
+        """Load a scenario into its tab; a bad file gets a dialog naming the key and problem."""
+        try:
+            scenario = load_scenario(path)
+        except SpecError as exc:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Scenario not loaded", str(exc), parent=self)
+            box.setObjectName("scenarioErrorDialog")
+            box.open()
+            return False
+        if scenario.scene == "restaurant":
+            self.restaurant.restart_kitchen(scenario.config)  # type: ignore[arg-type]
+            self.tabs.setCurrentWidget(self.restaurant)
+        else:
+            self.orchestrator.load(scenario.config)  # type: ignore[arg-type]
+            self.tabs.setCurrentWidget(self.orchestrator)
+        self.statusBar().showMessage(f"Loaded scenario '{scenario.title}'", 5000)
+        return True
 
     @Slot()
     def about(self) -> None:

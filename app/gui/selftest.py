@@ -73,9 +73,42 @@ def run_checks(window, app, report: Callable[[str], None]) -> list[str]:
     click("restartKitchenButton")
     click("placeOrderButton")
     check("a restarted kitchen serves", _wait(app, lambda: _count(scene, "servedCount") == 1, 15))
+    _orchestrator_checks(window, app, check)
     window.close()
-    check("closing the window stops every thread", window.closed_cleanly is True and not scene.host.running())
+    check(
+        "closing the window stops every thread",
+        window.closed_cleanly is True and not any(s.host.running() for s in window.scenes()),
+    )
     return failed
+
+
+def _orchestrator_checks(window, app, check: Callable[[str, bool], None]) -> None:
+    from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QWidget
+
+    scene = window.orchestrator
+    window.tabs.setCurrentWidget(scene)
+    scene.findChild(QSlider, "speedSlider").setValue(6)
+    state = lambda: scene.findChild(QLabel, "systemState").text()
+    lit = lambda s: bool(scene.findChild(QWidget, f"stateLight_{s}").property("lit"))
+    scene.findChild(QPushButton, "startSystemButton").click()
+    check("system reaches PROCESSING", _wait(app, lambda: state() == "PROCESSING" and lit("PROCESSING"), 15))
+    scene.component_combo.setCurrentIndex(scene.component_combo.findData("Database"))
+    scene.kind_combo.setCurrentIndex(scene.kind_combo.findData("crash"))
+    scene.findChild(QPushButton, "failComponentButton").click()
+    check(
+        "a failed component turns the system to ERROR", _wait(app, lambda: "ERROR" in scene.view.history, 15)
+    )
+    check(
+        "and it recovers to PROCESSING",
+        _wait(app, lambda: scene.view.history[-1] == "PROCESSING" and state() == "PROCESSING", 15),
+    )
+    t0 = time.monotonic()
+    scene.findChild(QPushButton, "forceShutdownButton").click()
+    took = time.monotonic() - t0
+    check(
+        f"force shutdown reaches SHUTDOWN in {took * 1000:.0f} ms",
+        state() == "SHUTDOWN" and lit("SHUTDOWN") and not scene.host.running() and took < 0.5,
+    )
 
 
 def selftest() -> int:

@@ -1,0 +1,221 @@
+"""The orchestrator tab: state lights, component cards, and controls to start, fail and stop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from app.core.clock import SimClock
+from app.core.orchestrator import FAULT_KINDS, Orchestrator, SystemConfig
+from app.core.states import STATES
+from app.core.system_view import SystemView
+from app.core.trace import Record, TraceRecorder
+from app.gui.restaurant_scene import counter_grid
+from app.gui.scene_base import SceneBase, set_if_changed
+from app.gui.system_canvas import StateLight, SystemCanvas
+
+FAULT_LABELS = {
+    "crash": "crash while processing",
+    "hang": "hang (misses its timeout)",
+    "init": "fail to initialise",
+}
+
+
+class OrchestratorScene(SceneBase):
+    def __init__(self, parent: QWidget | None = None, speed: float = 1.0) -> None:
+        super().__init__("orchestratorScene", parent, speed)
+        self.config = SystemConfig(requests=None)
+        self.view = SystemView()
+        self._build()
+        self.new_system()
+
+    @property
+    def system(self) -> Orchestrator | None:
+        return self.sim  # type: ignore[return-value]
+
+    def _build(self) -> None:
+        b = self.button
+        self.start_button = b(
+            "startSystemButton",
+            "&Start system",
+            "Start every component in dependency order (a fresh system after a shutdown)",
+            "Ctrl+N",
+            self.start_system,
+        )
+        self.restart_button = b(
+            "restartSystemButton",
+            "&Restart system",
+            "Shut the system down and start a fresh one",
+            "Ctrl+R",
+            self.restart_system,
+        )
+        self.shutdown_button = b(
+            "forceShutdownButton",
+            "Force &shutdown",
+            "Go to SHUTDOWN now: components stop in reverse dependency order within 0.5 s",
+            "Ctrl+Shift+X",
+            self.force_shutdown,
+        )
+        self.shutdown_button.setProperty("role", "danger")
+        self.component_combo = QComboBox(objectName="componentCombo")
+        self.component_combo.setToolTip("The component the fault hits")
+        self.component_combo.setAccessibleName("Component")
+        self.kind_combo = QComboBox(objectName="faultKindCombo")
+        for kind in FAULT_KINDS:
+            self.kind_combo.addItem(FAULT_LABELS[kind], kind)
+        self.kind_combo.setCurrentIndex(1)  # crash
+        self.kind_combo.setToolTip(
+            "What goes wrong: init failures apply while starting, crashes while working"
+        )
+        self.kind_combo.setAccessibleName("Fault kind")
+        self.fail_button = b(
+            "failComponentButton",
+            "&Fail component",
+            "Inject the chosen fault into the chosen component",
+            "Ctrl+1",
+            self.fail_component,
+        )
+        controls = QHBoxLayout()
+        for w in (self.start_button, self.pause_button):
+            controls.addWidget(w)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Speed", buddy=self.speed_slider))
+        controls.addWidget(self.speed_slider, 1)
+        controls.addWidget(self.speed_label)
+        controls.addSpacing(12)
+        controls.addWidget(self.shutdown_button)
+        controls.addWidget(self.restart_button)
+        faults = QHBoxLayout()
+        faults.addWidget(QLabel("Make", buddy=self.component_combo))
+        faults.addWidget(self.component_combo)
+        faults.addWidget(self.kind_combo)
+        faults.addWidget(self.fail_button)
+        faults.addStretch(1)
+        lights = QHBoxLayout()
+        self.lights: dict[str, StateLight] = {}
+        for state in STATES:
+            light = StateLight(state, self)
+            self.lights[state] = light
+            lights.addWidget(light)
+        self.state_label = QLabel("", objectName="systemState")
+        self.state_label.setProperty("role", "counter")
+        self.state_label.setAccessibleName("System state")
+        counters, self.counter_labels = counter_grid(
+            (("processedCount", "Processed"), ("restartCount", "Restarts"), ("faultCount", "Faults"))
+        )
+        counters.addWidget(self.state_label, 0, 3)
+        caption = QLabel("System state")
+        caption.setProperty("role", "caption")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        counters.addWidget(caption, 1, 3)
+        self.status_label = QLabel("", objectName="orchestratorStatus")
+        self.status_label.setWordWrap(True)
+        counters.addWidget(self.status_label, 0, 4, 2, 1)
+        counters.setColumnStretch(4, 1)
+        self.canvas = SystemCanvas(self)
+        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
+        main.addWidget(self.canvas)
+        main.addWidget(self.bottom_views())
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        bar = QFrame(objectName="controlBar")
+        bar_layout = QVBoxLayout(bar)
+        bar_layout.addLayout(controls)
+        bar_layout.addLayout(faults)
+        bar_layout.addLayout(lights)
+        bar_layout.addLayout(counters)
+        layout = QVBoxLayout(self)
+        layout.addWidget(bar)
+        layout.addWidget(main, 1)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def new_system(self, config: SystemConfig | None = None) -> None:
+        """A fresh, not yet started system (``config`` from a scenario file, or the last one)."""
+        if config is not None:
+            self.config = config
+        recorder = TraceRecorder()
+        system = Orchestrator(
+            self.config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
+        )
+        self.view = SystemView.for_components([(c.name, c.depends_on) for c in self.config.components])
+        current = self.component_combo.currentText()
+        self.component_combo.clear()
+        for c in self.config.components:
+            self.component_combo.addItem(c.name, c.name)
+        self.component_combo.setCurrentIndex(max(self.component_combo.findText(current), 0))
+        self.attach(system)
+        self._frame()
+
+    @Slot()
+    def start_system(self) -> None:
+        s = self.system
+        if s is None or s.stopped or s.shutting_down:
+            self.stop_simulation()
+            self.new_system()
+            s = self.system
+        assert s is not None
+        s.start()
+
+    @Slot()
+    def restart_system(self) -> None:
+        self.stop_simulation("restart")
+        self.new_system()
+        self.start_system()
+
+    def load(self, config: SystemConfig) -> None:
+        """Replace the system with one from a scenario file (not started)."""
+        self.stop_simulation("scenario loaded")
+        self.new_system(config)
+
+    @Slot()
+    def force_shutdown(self) -> None:
+        self.stop_simulation("forced shutdown")
+
+    @Slot()
+    def fail_component(self) -> None:
+        s = self.system
+        if s is None:
+            return
+        kind = self.kind_combo.currentData()
+        try:
+            name = s.inject(kind, self.component_combo.currentData())
+        except ValueError as exc:
+            self.say(f"Cannot fail: {exc}")
+            return
+        self.say(f"{name}: {FAULT_LABELS[kind]}")
+
+    # -- trace in, pixels out -------------------------------------------------------------
+    def apply_record(self, rec: Record) -> None:
+        self.view.apply(rec)
+
+    def update_counters(self) -> None:
+        v = self.view
+        for name, value in (
+            ("processedCount", v.processed),
+            ("restartCount", v.restarts),
+            ("faultCount", v.faults),
+        ):
+            set_if_changed(self.counter_labels[name], str(value))
+        set_if_changed(self.state_label, v.state if v.started else "not started")
+        for state, lit in v.lit.items():
+            self.lights[state].set_lit(lit)
+
+    def draw(self, now: float) -> None:
+        s = self.system
+        assert s is not None
+        self.canvas.show_state(self.view, now)
+        for light in self.lights.values():
+            light.pulse(now)
+        self.update_counters()
+        running = s.started and not s.stopped and not s.shutting_down
+        self.start_button.setEnabled(not running)
+        self.start_button.setText("&Start system" if not s.started else "&Start a new system")
+        for w in (self.fail_button, self.shutdown_button, self.pause_button, self.restart_button):
+            w.setEnabled(running)
+        if not self.view.started:
+            text = "Not started: Start system brings the components up in dependency order"
+        elif running:
+            text = f"{self.view.state}" + (f": {self.view.last_reason}" if self.view.last_reason else "")
+        else:
+            text = f"Stopped ({s.shutdown_reason or 'shutdown'}); Start a new system to run again"
+        set_if_changed(self.status_label, text)
