@@ -14,6 +14,15 @@ import pytest
 from app.core.trace import TraceRecorder, set_default_recorder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def isolated_user_folders():
+    """Settings and logs written by tests go to Qt's test folders, never the user's own."""
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind():
     """Fail a test that leaves a worker thread running (a leak would hang CI later)."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -22,21 +24,30 @@ APP_NAME, ORG_NAME = "Kitchen Sync", "KitchenSync"
 
 def ensure_app() -> tuple[QApplication, bool]:
     """The running QApplication, or a new one; True when this call created it."""
+    QApplication.setOrganizationName(ORG_NAME)  # before any QSettings or QStandardPaths use
+    QApplication.setApplicationName(APP_NAME)
     existing = QApplication.instance()
     if existing is not None:
         return existing, False  # type: ignore[return-value]
-    QApplication.setOrganizationName(ORG_NAME)
-    QApplication.setApplicationName(APP_NAME)
     app = QApplication(sys.argv[:1])
-    app.setDesktopFileName("kitchen-sync")
+    app.setDesktopFileName("kitchen-sync")  # matches resources/kitchen-sync.desktop
     return app, True
 
 
 def log_dir() -> Path:
+    """The user's log folder for this app (Linux ~/.local/share/KitchenSync/Kitchen Sync/logs,
+    Windows %LOCALAPPDATA%, macOS ~/Library/Application Support)."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
     path = Path(base or Path.home() / ".kitchen-sync") / "logs"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def settings():  # -> QSettings; an INI file in the user's config folder
+    from PySide6.QtCore import QSettings
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+    return QSettings(str(Path(base) / "kitchen-sync.ini"), QSettings.Format.IniFormat)
 
 
 def setup_logging() -> Path:
@@ -106,10 +117,29 @@ def create_window():  # -> MainWindow, imported lazily so start-up paints sooner
     style = resource_path("style.qss")
     if style.exists() and not app.styleSheet():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
-    icon = resource_path("icons", "kitchen-sync.svg")
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setWindowIcon(app_icon())
     return MainWindow()
+
+
+def app_icon() -> QIcon:
+    """PNG sizes (no SVG image plugin is needed in the bundle)."""
+    icon = QIcon()
+    for png in sorted(resource_path("icons").glob("kitchen-sync-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
+class FirstPaintProbe(QObject):
+    """For the start-up benchmark: on the window's first paint, print the monotonic clock
+    and quit (enabled by KITCHEN_SYNC_EXIT_AFTER_PAINT=1)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            if sys.stdout is not None:
+                print(f"first-paint {time.monotonic():.6f}", flush=True)
+            QTimer.singleShot(0, QApplication.quit)
+        return False
 
 
 def run_gui() -> int:
@@ -118,6 +148,9 @@ def run_gui() -> int:
     reporter = ErrorReporter(log_path)
     reporter.install()
     window = create_window()
+    if os.environ.get("KITCHEN_SYNC_EXIT_AFTER_PAINT") == "1":
+        probe = FirstPaintProbe(window)
+        window.installEventFilter(probe)
     window.show()
     log.info("window shown")
     code = app.exec()

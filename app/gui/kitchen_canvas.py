@@ -35,7 +35,7 @@ class KitchenCanvas(QWidget):
         self.setObjectName("kitchenCanvas")
         self.setAccessibleName("Kitchen: stations, barrier gate, queue and pass")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(560, 300)
+        self.setMinimumSize(480, 220)
         self.view = KitchenView()
         self.now = 0.0
         self.speed: float | None = 1.0

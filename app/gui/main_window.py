@@ -35,6 +35,33 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Place an order to start the kitchen", 5000)
         self.resize(1280, 820)
         self.closed_cleanly: bool | None = None
+        self.restore_settings()
+
+    def restore_settings(self) -> None:
+        """Window geometry, the last scene and each scene's speed, as the user left them."""
+        from app.gui.application import settings
+
+        s = settings()
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        tab = s.value("window/scene", 0, type=int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+        for scene in self.scenes():
+            speed = s.value(f"{scene.objectName()}/speed", -1, type=int)
+            if 0 <= speed <= scene.speed_slider.maximum():
+                scene.speed_slider.setValue(speed)
+
+    def save_settings(self) -> None:
+        from app.gui.application import settings
+
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/scene", self.tabs.currentIndex())
+        for scene in self.scenes():
+            s.setValue(f"{scene.objectName()}/speed", scene.speed_slider.value())
+        s.sync()
 
     def scenes(self) -> list[SceneBase]:
         return [self.tabs.widget(i) for i in range(self.tabs.count())]  # type: ignore[misc]
@@ -113,6 +140,7 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.save_settings()
         alive: list[str] = []
         for scene in self.scenes():
             alive += scene.close_scene()

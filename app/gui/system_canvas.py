@@ -104,7 +104,7 @@ class SystemCanvas(QWidget):
         self.setObjectName("systemCanvas")
         self.setAccessibleName("Components and their dependencies")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(480, 240)
+        self.setMinimumSize(420, 200)
         self.view = SystemView()
         self.now = 0.0
         self.theme = current_theme()

@@ -16,7 +16,7 @@ class TimelineView(QWidget):
         self.setObjectName("timelineView")
         self.setAccessibleName("Timeline: one lane per thread")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(80)
         self.timeline = Timeline()
         self.window_s = window_s
         self.now = 0.0

@@ -1,0 +1,85 @@
+"""Desktop comforts: remembered settings, icon and About, logs and the error dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QMessageBox, QSlider
+
+from app.gui.application import ErrorReporter, app_icon, create_window, log_dir, settings
+
+
+def test_geometry_scene_and_speed_are_remembered(qtbot):
+    first = create_window()
+    qtbot.addWidget(first)
+    first.show()
+    first.move(40, 30)
+    qtbot.waitUntil(lambda: first.geometry().y() == 32, timeout=2000)
+    first.tabs.setCurrentIndex(1)
+    first.orchestrator.findChild(QSlider, "speedSlider").setValue(5)
+    first.close()
+    saved = settings().value("window/geometry")
+    assert saved == first.saveGeometry()
+    second = create_window()
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == 1
+    assert second.orchestrator.speed == 8.0
+    # The offscreen screen is 800x600 and the window is wider, so Qt refits x; y comes back.
+    assert second.geometry().y() == first.geometry().y() == 32
+    second.close()
+    settings().clear()
+
+
+def test_window_icon_and_title(qapp):
+    icon = app_icon()
+    assert not icon.isNull() and len(icon.availableSizes()) >= 6
+    window = create_window()
+    assert window.windowTitle() == "Kitchen Sync"
+    assert not QApplication.windowIcon().isNull()
+    window.close()
+
+
+def test_about_names_the_version(qtbot, monkeypatch):
+    from app.version import version
+
+    window = create_window()
+    qtbot.addWidget(window)
+    seen: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: seen.append(text))
+    window.about()
+    assert version() in seen[0] and version()[0].isdigit()
+    window.close()
+
+
+def test_an_unexpected_error_is_logged_and_reported_on_the_gui_thread(qtbot, tmp_path):
+    reporter = ErrorReporter(tmp_path / "kitchen-sync.log")
+    reporter.quiet = True
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError as exc:
+        reporter._excepthook(type(exc), exc, exc.__traceback__)
+    qtbot.waitUntil(lambda: len(reporter.shown) == 1, timeout=2000)
+    assert "boom in a slot" in reporter.shown[0]
+
+
+def test_errors_from_worker_threads_reach_the_dialog(qtbot, tmp_path):
+    import threading
+
+    reporter = ErrorReporter(tmp_path / "k.log")
+    reporter.quiet = True
+    old = threading.excepthook
+    reporter.install()
+    try:
+        t = threading.Thread(target=lambda: 1 / 0)
+        t.start()
+        t.join(5)
+        qtbot.waitUntil(lambda: len(reporter.shown) == 1, timeout=2000)
+        assert "ZeroDivisionError" in reporter.shown[0]
+    finally:
+        threading.excepthook = old
+        import sys
+
+        sys.excepthook = sys.__excepthook__
+
+
+def test_logs_go_to_the_user_log_folder():
+    path = log_dir()
+    assert path.is_dir() and path.name == "logs"
