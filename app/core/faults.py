@@ -54,7 +54,7 @@ class FaultPlan:
             raise SpecError(f"fault rates add up to {sum(rates.values()):g}; at most 1 is possible")
         return cls(kinds, rates)
 
-    def draw(self, rng: random.Random, targets: list[str]) -> Fault | None:
+    def draw(self, rng: SplitMix | random.Random, targets: list[str]) -> Fault | None:
         """At most one fault for a round, in a fixed kind order so a seed replays it."""
         if not self.rates or not targets:
             return None
@@ -70,6 +70,38 @@ class FaultPlan:
         return ",".join(f"{k}={self.rates[k]:g}" for k in self.kinds if k in self.rates) or "none"
 
 
-def round_rng(seed: int, *key: object) -> random.Random:
+_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+class SplitMix:
+    """SplitMix64: a tiny generator that is cheap to create, for one round's few draws.
+
+    ``random.Random`` costs microseconds to seed, and a round is seeded on the hot path.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: int) -> None:
+        self._state = state & _MASK
+
+    def random(self) -> float:
+        self._state = z = (self._state + 0x9E3779B97F4A7C15) & _MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return ((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0)
+
+    def uniform(self, a: float, b: float) -> float:
+        return a + (b - a) * self.random()
+
+    def choice(self, seq: list[str]) -> str:
+        return seq[int(self.random() * len(seq))]
+
+
+def round_rng(seed: int, *key: object) -> SplitMix | random.Random:
     """A generator that depends only on the seed and ``key`` (never on thread timing)."""
+    if all(isinstance(k, int) for k in key):
+        mixed = seed & _MASK
+        for k in key:
+            mixed = ((mixed ^ (k & _MASK)) * 0x100000001B3 + 0x9E3779B97F4A7C15) & _MASK
+        return SplitMix(mixed)
     return random.Random(":".join(map(str, (seed, *key))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.trace import TraceRecorder
 
@@ -18,6 +19,7 @@ class Order:
     status: str = PENDING
     reason: str = ""
     parts: dict[str, float] = field(default_factory=dict)
+    plan: tuple[Any, ...] | None = None  # (members, parts, fault) drawn when placed
 
 
 class OrderBook:

@@ -112,8 +112,24 @@ class Round:
     broken: bool = False
     cause: str = ""
     served: bool = False
-    #: Raw event: set when the round is abandoned, so slow chefs stop preparing for it.
-    abandoned: threading.Event = field(default_factory=threading.Event)
+    #: Set (under the kitchen lock) when the round is abandoned: slow chefs stop preparing.
+    abandoned: bool = False
+    #: Made only when a stalled chef must block until the round is abandoned (rare), so
+    #: ordinary rounds do not pay for an Event each.
+    _abandon_event: threading.Event | None = None
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self._abandon_event is not None:
+            self._abandon_event.set()
+
+    def abandon_event(self) -> threading.Event:
+        """Call with the kitchen lock held."""
+        if self._abandon_event is None:
+            self._abandon_event = threading.Event()
+            if self.abandoned:
+                self._abandon_event.set()
+        return self._abandon_event
 
 
 class Kitchen(Simulation):
@@ -139,6 +155,9 @@ class Kitchen(Simulation):
         self._burn_next = False
         self._budget = RestartBudget(self.config.restart)
         self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
+        # The supervisor sleeps on a condition of its own (same lock), so the chefs'
+        # round-by-round notifications never wake it: only its agenda and shutdown do.
+        self._agenda_cv = threading.Condition(self._lock)
         self._agenda_seq = itertools.count()
         self._demand_rng = round_rng(self.config.seed, "demand")
         self.faults: Counter[str] = Counter()
@@ -159,15 +178,27 @@ class Kitchen(Simulation):
                 self._start_chef(st)
             self.spawn("supervisor", self._supervise, role="supervisor")
 
+    def _draw_plan(
+        self, order_id: int, attempt: int, members: list[str]
+    ) -> tuple[dict[str, float], Fault | None]:
+        """Durations and fault of one attempt: a function of seed, order and attempt only."""
+        rng = round_rng(self.config.seed, order_id, attempt)
+        lo, hi = self.config.prep_s
+        parts = {name: rng.uniform(lo, hi) for name in members}
+        return parts, self.config.faults.draw(rng, members)
+
     def place_order(self) -> int:
         """Queue one order; after shutdown it is cancelled at once (never dropped)."""
         order = self.book.place()
+        members = sorted(n for n, s in self.stations.items() if s.on_duty)
+        order.plan = (members, *self._draw_plan(order.id, 1, members))
         with self._lock:
             if self.shutting_down:
                 self.book.cancel(order, self.shutdown_reason or "kitchen closed")
                 return order.id
             self._queue.append(order)
-            self.order_ready.set()  # set under the lock that clear() takes: never missed
+            if not self.order_ready.is_set():
+                self.order_ready.set()  # set under the lock that clear() takes: never missed
             self._cv.notify_all()
         return order.id
 
@@ -238,13 +269,15 @@ class Kitchen(Simulation):
 
     def _chef(self, st: Station, me: str) -> None:
         try:
+            leaving: tuple[Round, bool, str] | None = None
             while True:
                 st.state = IDLE
                 self.clock.wait_gate()
-                rnd = self._next_round(st)
+                rnd = self._next_round(st, leaving)
                 if rnd is None:
                     return
-                self._cook(st, rnd)
+                leaving = None  # if _cook raises, the handlers below leave the round
+                leaving = self._cook(st, rnd)
         except ChefCrash as exc:
             self._crashed(st, exc)
         except _WalkOut:
@@ -262,10 +295,17 @@ class Kitchen(Simulation):
                 if st.chef == me and st.state not in (CRASHED, RESTARTING, WALKED_OUT):
                     st.state, st.alive = STOPPED, False
 
-    def _next_round(self, st: Station) -> Round | None:
-        """The round this chef cooks next; blocks until there is one (None on shutdown)."""
+    def _next_round(self, st: Station, leaving: tuple[Round, bool, str] | None = None) -> Round | None:
+        """The round this chef cooks next; blocks until there is one (None on shutdown).
+
+        ``leaving`` is the round the chef has just finished: leaving it and taking the next
+        happen under one hold of the lock (one hand-off per chef per round, not two).
+        """
         while True:
             with self._lock:
+                if leaving is not None:
+                    self._leave_locked(st, *leaving)
+                    leaving = None
                 if self.shutting_down:
                     return None
                 rnd = self._round
@@ -295,10 +335,12 @@ class Kitchen(Simulation):
         order = self._queue.popleft()
         order.attempts += 1
         members = sorted(n for n, s in self.stations.items() if s.on_duty)
-        rng = round_rng(self.config.seed, order.id, order.attempts)
-        lo, hi = self.config.prep_s
-        parts = {name: rng.uniform(lo, hi) for name in members}
-        fault = self.config.faults.draw(rng, members)
+        planned = order.plan
+        if planned is not None and order.attempts == 1 and planned[0] == members:
+            _, parts, fault = planned  # drawn when the order was placed, outside this lock
+        else:
+            parts, fault = self._draw_plan(order.id, order.attempts, members)
+        order.plan = None
         if self._barrier is None or self._barrier.parties != len(members):
             self._barrier = Barrier(
                 len(members), action=self._serve, name=self.unique_name("kitchen"), recorder=self.recorder
@@ -317,7 +359,8 @@ class Kitchen(Simulation):
         self._cv.notify_all()
         return rnd
 
-    def _cook(self, st: Station, rnd: Round) -> None:
+    def _cook(self, st: Station, rnd: Round) -> tuple[Round, bool, str]:
+        """Prepare this chef's part and meet the others; returns how it left the round."""
         st.order = rnd.order.id
         fault = rnd.fault if rnd.fault is not None and rnd.fault.target == st.name else None
         kind = fault.kind if fault is not None and fault.kind != "burn" else ""
@@ -332,8 +375,8 @@ class Kitchen(Simulation):
         if kind:
             self._fault(kind, st, rnd, source)
         else:
-            done = self.clock.sleep(duration, lambda: rnd.abandoned.is_set() or bool(st.pending))
-            if not done and st.pending and not rnd.abandoned.is_set():
+            done = self.clock.sleep(duration, lambda: rnd.abandoned or bool(st.pending))
+            if not done and st.pending and not rnd.abandoned:
                 kind, st.pending = st.pending, ""
                 self._fault(kind, st, rnd, "demand")
         self.recorder.record("part.done", station=st.name, order=rnd.order.id, round=rnd.id)
@@ -345,8 +388,7 @@ class Kitchen(Simulation):
             ok, cause = False, "timeout" if not rnd.cause else rnd.cause
         except BurntDish:
             ok, cause = False, "burn"
-        with self._lock:
-            self._leave_locked(st, rnd, ok, cause)
+        return rnd, ok, cause
 
     def _fault(self, kind: str, st: Station, rnd: Round, source: str) -> None:
         """Carry out a crash, stall or walk-out in the chef's own thread."""
@@ -354,12 +396,14 @@ class Kitchen(Simulation):
             self.faults[kind] += 1
         self.recorder.record("fault.injected", fault=kind, station=st.name, order=rnd.order.id, source=source)
         if kind == "crash":
-            self.clock.sleep(rnd.parts[st.name] / 2, rnd.abandoned.is_set)
+            self.clock.sleep(rnd.parts[st.name] / 2, lambda: rnd.abandoned)
             raise ChefCrash(f"the {st.name} chef dropped everything")
         if kind == "walkout":
             raise _WalkOut
         # Stall: outlive the others' barrier timeout, in wall time so it stalls at "max" too.
-        if not rnd.abandoned.wait(2 * self._barrier_timeout()):
+        with self._lock:
+            abandoned = rnd.abandon_event()
+        if not abandoned.wait(2 * self._barrier_timeout()):
             self.clock.check()
         self.clock.check()
 
@@ -388,8 +432,14 @@ class Kitchen(Simulation):
         st.order = 0
         if not ok and not rnd.broken:
             rnd.broken, rnd.cause = True, cause
-            rnd.abandoned.set()
-        if rnd.exits >= rnd.members:
+            rnd.abandon()
+        if self._round is not rnd:
+            return  # already closed (a served round closes at its first leave)
+        # A served round is over for everyone once released, so the first chef out closes it
+        # and the next round can open at once; chefs still draining out of the barrier are
+        # held by the barrier itself. A broken round must wait for every member to leave
+        # before its barrier may be reset.
+        if (rnd.served and not rnd.broken) or rnd.exits >= rnd.members:
             self._close_locked(rnd)
 
     def _close_locked(self, rnd: Round) -> None:
@@ -454,7 +504,7 @@ class Kitchen(Simulation):
         with self._lock:
             due = time.monotonic() + self.clock.to_wall(delay_s)
             heapq.heappush(self._agenda, (due, next(self._agenda_seq), action, station))
-            self._cv.notify_all()
+            self._agenda_cv.notify_all()
 
     def _supervise(self) -> None:
         """Restarts crashed chefs after a backoff; escalates when the budget is spent."""
@@ -464,8 +514,8 @@ class Kitchen(Simulation):
                     return
                 now = time.monotonic()
                 if not self._agenda or self._agenda[0][0] > now:
-                    wait = self._agenda[0][0] - now if self._agenda else 1.0
-                    self._cv.wait(min(wait, 1.0))
+                    wait = self._agenda[0][0] - now if self._agenda else None
+                    self._agenda_cv.wait(wait)
                     continue
                 _, _, action, name = heapq.heappop(self._agenda)
                 st = self.stations[name]
@@ -495,8 +545,9 @@ class Kitchen(Simulation):
     # -- shutdown ---------------------------------------------------------------------
     def _wake_all_locked(self) -> None:
         if self._round is not None:
-            self._round.abandoned.set()
+            self._round.abandon()
         self.order_ready.set()
+        self._agenda_cv.notify_all()
 
     def _wake_all_unlocked(self) -> None:
         barrier = self._barrier
