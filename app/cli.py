@@ -12,11 +12,16 @@ from app.core.faults import SpecError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def one_line(message: str) -> str:
+    """User input echoed in a message must not break it over lines (or hide characters)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming the problem, then exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def _speed(text: str) -> float | None:
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run(args)
         except SpecError as exc:
-            print(f"kitchen-sync: error: {exc}", file=sys.stderr)
+            print(f"kitchen-sync: error: {one_line(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
     if args.command == "selftest":
         from app.gui.selftest import selftest

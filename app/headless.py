@@ -113,11 +113,21 @@ def _progress(sim: Simulation, total: int) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    bind_thread_name("main")
+def prepare(args: argparse.Namespace) -> tuple[Simulation, int, list[Any]]:
+    """Everything that can fail on bad input, before any thread starts (raises SpecError)."""
     recorder = TraceRecorder()
     sim, total = build_simulation(args, recorder)
-    writers = _open_writers(args, recorder)
+    return sim, total, _open_writers(args, recorder)
+
+
+def run(args: argparse.Namespace) -> int:
+    bind_thread_name("main")
+    sim, total, writers = prepare(args)
+    return execute(args, sim, total, writers)
+
+
+def execute(args: argparse.Namespace, sim: Simulation, total: int, writers: list[Any]) -> int:
+    """Run a prepared simulation to its end (or a signal) and report."""
     show_progress = not args.json and sys.stderr is not None and sys.stderr.isatty()
     t0 = time.monotonic()
     with _Signals() as signals:

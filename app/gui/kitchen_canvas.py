@@ -27,6 +27,22 @@ GATE_BROKEN_S = 1.2
 TICKET_WARM_S, TICKET_LATE_S = 6.0, 15.0  # simulated seconds waiting, as kitchen displays age
 
 
+_HAT: list[QPainterPath] = []
+
+
+def _unit_hat() -> QPainterPath:
+    """A chef's hat around (0, 0) for a head radius of 1; built once (path unions are slow)."""
+    if not _HAT:
+        hat = QPainterPath()
+        hat.addRoundedRect(QRectF(-0.36, -0.98, 0.72, 0.5), 0.06, 0.06)
+        for dx, dy in ((-0.24, 1.0), (0.0, 1.12), (0.24, 1.0)):
+            puff = QPainterPath()
+            puff.addEllipse(QPointF(dx, -dy), 0.24, 0.22)
+            hat = hat.united(puff)
+        _HAT.append(hat)
+    return _HAT[0]
+
+
 class KitchenCanvas(QWidget):
     """Paints a KitchenView; owns no state of its own beyond what to draw."""
 
@@ -290,13 +306,14 @@ class KitchenCanvas(QWidget):
         # Hat.
         p.setPen(QPen(outline, 1.2))
         p.setBrush(white)
-        hat = QPainterPath()
-        hat.addRoundedRect(QRectF(head_c.x() - r * 0.36, head_c.y() - r * 0.98, r * 0.72, r * 0.5), 4, 4)
-        for dx, dy in ((-0.24, 1.0), (0.0, 1.12), (0.24, 1.0)):
-            puff = QPainterPath()
-            puff.addEllipse(QPointF(head_c.x() + dx * r, head_c.y() - dy * r), r * 0.24, r * 0.22)
-            hat = hat.united(puff)
-        p.drawPath(hat)
+        p.save()
+        p.translate(head_c)
+        p.scale(r, r)
+        pen = QPen(outline, 1.2)
+        pen.setCosmetic(True)  # keep the outline width whatever the scale
+        p.setPen(pen)
+        p.drawPath(_unit_hat())
+        p.restore()
         # Head.
         p.setBrush(skin)
         p.drawEllipse(head_c, r * 0.45, r * 0.45)

@@ -25,15 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0] if args else Path(__file__).resolve().parents[2] / "resources" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QStandardPaths
+
     from app.core.budget import RestartPolicy
     from app.core.restaurant import KitchenConfig
     from app.gui.application import create_window, ensure_app
+
+    QStandardPaths.setTestModeEnabled(True)  # never read or write the user's own settings
 
     app, _ = ensure_app()
     window = create_window()
     window.resize(1280, 820)
     window.show()
     scene = window.restaurant
+    window.tabs.setCurrentWidget(scene)
     scene.restart_kitchen(KitchenConfig(rehire_after_s=None, restart=RestartPolicy(backoff_s=4.0)))
     scene.speed_slider.setValue(3)  # 2x
     scene.place_order(6)

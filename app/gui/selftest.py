@@ -113,7 +113,11 @@ def _orchestrator_checks(window, app, check: Callable[[str, bool], None]) -> Non
 
 def selftest() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QStandardPaths
+
     from app.gui.application import ErrorReporter, create_window, ensure_app, setup_logging
+
+    QStandardPaths.setTestModeEnabled(True)  # never read or write the user's own settings
 
     app, _ = ensure_app()
     reporter = ErrorReporter(setup_logging())

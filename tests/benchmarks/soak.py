@@ -1,0 +1,88 @@
+"""Soak: a long headless run at speed "max" with faults; nothing lost, memory flat.
+
+    python tests/benchmarks/soak.py [--orders 100000] [--faults SPEC]  (default: 2% faults, 0.5% each kind)
+
+Resident memory is read when 10% of the orders have ended (the trace ring is full by then)
+and at the end; "growth_ratio" is end / 10%. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+
+import _common  # noqa: F401
+
+from app.core.budget import RestartPolicy
+from app.core.clock import SimClock
+from app.core.faults import FaultPlan
+from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
+from app.core.trace import TraceRecorder
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    import resource
+
+    return pages * resource.getpagesize() / 2**20
+
+
+def soak(orders: int, faults: str) -> dict[str, object]:
+    rec = TraceRecorder()
+    config = KitchenConfig(
+        faults=FaultPlan.parse(faults, FAULT_KINDS),
+        max_speed_timeout_s=0.05,
+        restart=RestartPolicy(max_restarts=50),
+        rehire_after_s=3.0,
+    )
+    kitchen = Kitchen(config, clock=SimClock(None, recorder=rec), recorder=rec)
+    tick = threading.Event()
+    kitchen.start()
+    t0 = time.perf_counter()
+    for _ in range(orders):
+        kitchen.place_order()
+    early = None
+    while not kitchen.finished():
+        tick.wait(0.05)
+        if early is None and kitchen.book.served + kitchen.book.cancelled >= orders // 10:
+            early = rss_mib()
+    wall = time.perf_counter() - t0
+    alive = kitchen.stop()
+    end = rss_mib()
+    s = kitchen.summary()
+    lost = s["placed"] - s["served"] - s["cancelled"]
+    return {
+        "benchmark": "soak",
+        "orders": orders,
+        "faults": faults,
+        "served": s["served"],
+        "cancelled": s["cancelled"],
+        "lost": lost,
+        "violations": len(s["violations"]),
+        "faults_injected": s["faults"],
+        "restarts": s["restarts"],
+        "escalated": s["escalated"],
+        "threads_alive": alive,
+        "wall_s": round(wall, 1),
+        "orders_per_s": round(orders / wall),
+        "rss_mib_at_10pct": round(early or end, 1),
+        "rss_mib_end": round(end, 1),
+        "growth_ratio": round(end / (early or end), 3),
+        "trace_records": rec.total,
+        "trace_ring": len(rec.snapshot()),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=100_000)
+    ap.add_argument("--faults", default="crash=0.005,burn=0.005,stall=0.005,walkout=0.005")
+    args = ap.parse_args()
+    print(json.dumps(soak(args.orders, args.faults)))
+
+
+if __name__ == "__main__":
+    main()
