@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.orchestrator import FAILED, RESTARTING, STARTING, STOPPED, WAITING, WORKING
+from app.core.orchestrator import READY_C as READY
 from app.core.states import INITIALIZING, STATES
 from app.core.trace import Record
 
-# Component lights (the same words as app.core.orchestrator).
-WAITING, STARTING, READY, WORKING, FAILED, RESTARTING, STOPPED, NOT_STARTED = (
-    "waiting",
-    "starting",
-    "ready",
-    "working",
-    "failed",
-    "restarting",
-    "stopped",
-    "not started",
-)
+NOT_STARTED = "not started"  # a light of the view only: the core has no component yet
 
 
 @dataclass

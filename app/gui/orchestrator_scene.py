@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from app.core.clock import SimClock
 from app.core.orchestrator import FAULT_KINDS, Orchestrator, SystemConfig
@@ -108,25 +108,10 @@ class OrchestratorScene(SceneBase):
         caption.setProperty("role", "caption")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         counters.addWidget(caption, 1, 3)
-        self.status_label = QLabel("", objectName="orchestratorStatus")
-        self.status_label.setWordWrap(True)
-        counters.addWidget(self.status_label, 0, 4, 2, 1)
-        counters.setColumnStretch(4, 1)
         self.canvas = SystemCanvas(self)
-        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        main.addWidget(self.canvas)
-        main.addWidget(self.bottom_views())
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        bar = QFrame(objectName="controlBar")
-        bar_layout = QVBoxLayout(bar)
-        bar_layout.addLayout(controls)
-        bar_layout.addLayout(faults)
-        bar_layout.addLayout(lights)
-        bar_layout.addLayout(counters)
-        layout = QVBoxLayout(self)
-        layout.addWidget(bar)
-        layout.addWidget(main, 1)
+        self.status_label = self.assemble(
+            self.canvas, [controls, faults, lights], "orchestratorStatus", counters
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
     def new_system(self, config: SystemConfig | None = None) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -146,25 +143,8 @@ class RestaurantScene(SceneBase):
                 ("restartCount", "Restarts"),
             )
         )
-        self.status_label = QLabel("", objectName="kitchenStatus")
-        self.status_label.setWordWrap(True)
-        counters.addWidget(self.status_label, 0, 4, 2, 1)
-        counters.setColumnStretch(4, 1)
-
         self.canvas = KitchenCanvas(self)
-        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        main.addWidget(self.canvas)
-        main.addWidget(self.bottom_views())
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        bar = QFrame(objectName="controlBar")
-        bar_layout = QVBoxLayout(bar)
-        bar_layout.addLayout(controls)
-        bar_layout.addLayout(faults)
-        bar_layout.addLayout(counters)
-        layout = QVBoxLayout(self)
-        layout.addWidget(bar)
-        layout.addWidget(main, 1)
+        self.status_label = self.assemble(self.canvas, [controls, faults], "kitchenStatus", counters)
 
     # -- kitchen lifecycle ----------------------------------------------------------------
     def open_kitchen(self, config: KitchenConfig | None = None) -> None:

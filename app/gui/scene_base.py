@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
 from app.core.export import ChromeTraceWriter, JsonlWriter
 from app.core.simulation import Simulation
@@ -94,6 +94,27 @@ class SceneBase(QWidget):
         bottom.addWidget(self.event_log)
         bottom.setSizes([600, 400])
         return bottom
+
+    def assemble(self, canvas: QWidget, rows: list, status_name: str, counters) -> QLabel:
+        """Lay a scene out: control rows and counters on top, its canvas over the timeline and
+        log below. Returns the status label (named ``status_name``) placed beside the counters."""
+        status = QLabel("", objectName=status_name)
+        status.setWordWrap(True)
+        counters.addWidget(status, 0, counters.columnCount(), 2, 1)
+        counters.setColumnStretch(counters.columnCount() - 1, 1)
+        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
+        main.addWidget(canvas)
+        main.addWidget(self.bottom_views())
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        bar = QFrame(objectName="controlBar")
+        bar_layout = QVBoxLayout(bar)
+        for row in [*rows, counters]:
+            bar_layout.addLayout(row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(bar)
+        layout.addWidget(main, 1)
+        return status
 
     @property
     def speed(self) -> float:

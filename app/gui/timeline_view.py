@@ -63,15 +63,20 @@ class TimelineView(QWidget):
             if lane_h >= u * 0.45:
                 p.setPen(t.text)
                 p.drawText(QRectF(4, y, label_w - 8, lane_h), Qt.AlignmentFlag.AlignVCenter, lane.thread)
-            p.setPen(Qt.PenStyle.NoPen)
-            for seg in lane.segments:
+            # Newest first: stop at the window's left edge, and skip segments that fall in a
+            # pixel column already painted (a busy lane has far more segments than pixels).
+            top_y, height = y + lane_h * 0.15, lane_h * 0.7
+            painted_left = float("inf")
+            for seg in reversed(lane.segments):
                 end = self.now if seg.end is None else seg.end
                 if end < t0:
-                    continue
+                    break
                 x0 = label_w + max(seg.start - t0, 0.0) * scale
-                x1 = label_w + (end - t0) * scale
-                p.setBrush(t.states.get(seg.state, t.muted))
-                p.drawRect(QRectF(x0, y + lane_h * 0.15, max(x1 - x0, 1.0), lane_h * 0.7))
+                x1 = min(label_w + (end - t0) * scale, painted_left)
+                if x1 - x0 < 1.0 and painted_left - x0 < 1.0:
+                    continue
+                p.fillRect(QRectF(x0, top_y, max(x1 - x0, 1.0), height), t.states.get(seg.state, t.muted))
+                painted_left = x0
         p.setFont(self.font())
         # Time axis.
         p.setPen(QPen(t.muted, 1))

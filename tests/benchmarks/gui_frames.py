@@ -91,6 +91,11 @@ def measure(app, scene, seconds: float, busy: bool) -> dict[str, float]:
         "frame_p50_ms": round(p50, 2),
         "frame_p99_ms": round(p99, 2),
         "canvas_paint_max_ms": round(max(paints["canvas"], default=0.0), 2),
+        "p99_parts_ms": {
+            "handler": round(pct(handler, 0.99), 2),
+            "canvas": round(pct(paints["canvas"], 0.99), 2),
+            "timeline": round(pct(paints["timeline"], 0.99), 2),
+        },
         "stall_max_ms": round(max(lateness, default=0.0), 2),
         "latency_p99_ms": round(pct(lat, 0.99), 2),
         "served": scene.view.served,
