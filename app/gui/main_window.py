@@ -32,10 +32,21 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.orchestrator, "&Orchestrator")
         self.setCentralWidget(self.tabs)
         self._menus()
-        self.statusBar().showMessage("Place an order to start the kitchen", 5000)
         self.resize(1280, 820)
         self.closed_cleanly: bool | None = None
         self.restore_settings()
+        self.tabs.currentChanged.connect(self._hint)
+        self._hint()
+
+    @Slot()
+    def _hint(self) -> None:
+        """A first step for the scene on show, in the status bar."""
+        hint = (
+            "Place an order to start the kitchen"
+            if self.tabs.currentWidget() is self.restaurant
+            else ("Start the system to bring its components up in dependency order")
+        )
+        self.statusBar().showMessage(hint, 5000)
 
     def restore_settings(self) -> None:
         """Window geometry, the last scene and each scene's speed, as the user left them."""

@@ -186,7 +186,14 @@ class RestaurantScene(SceneBase):
         except ValueError as exc:
             self.say(f"Cannot {kind}: {exc}")
             return
-        self.say(f"{kind.capitalize()} injected" + (f" at {where}" if where else ""))
+        station = self.view.stations.get(where)
+        busy = station is not None and station.state == "preparing"
+        if kind == "burn":
+            when = "the dish being cooked" if self.view.cooking else "the next dish"
+            self.say(f"Burn injected: {when} will burn when combined")
+        else:
+            when = "now" if busy else "when it starts its next dish"
+            self.say(f"{kind.capitalize()} injected at {where}: {when}")
 
     def hire(self) -> None:
         if self.kitchen is None:
