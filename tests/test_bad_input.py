@@ -197,7 +197,7 @@ def test_an_unexpected_worker_exception_shuts_the_scene_down_in_order():
 
 
 def test_records_arriving_after_the_scene_closed_are_harmless(qtbot, main_window):
-    """A worker's record may cross after the window closed: the bridge must just drop it."""
+    """A worker's record may cross after the window closed: nothing is left attached."""
     scene = main_window.restaurant
     recorder = scene.kitchen.recorder
     scene.close_scene()
@@ -206,4 +206,39 @@ def test_records_arriving_after_the_scene_closed_are_harmless(qtbot, main_window
     t.start()
     t.join(5)
     assert done.is_set()
-    scene.bridge.flush()  # nothing attached any more: nothing to do, nothing raised
+    scene.bridge.flush()
+
+
+def test_a_bridge_deleted_under_a_recording_worker_never_breaks_the_worker(qtbot):
+    """Even without a detach, a worker recording into a deleted bridge carries on."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.core.trace import TraceRecorder
+    from app.gui.bridge import TraceBridge
+
+    recorder = TraceRecorder()
+    bridge = TraceBridge()
+    bridge.attach(recorder)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                recorder.record("tick")
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    qtbot.waitUntil(lambda: recorder.total > 1000, timeout=5000)
+    bridge.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(bridge), timeout=5000)
+    seen = recorder.total
+    qtbot.waitUntil(lambda: recorder.total > seen + 20_000, timeout=10_000)
+    stop.set()
+    t.join(5)
+    assert errors == []
+    assert len(bridge._pending) < 4096  # it let go instead of buffering for a dead window

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.core.trace import Record, TraceRecorder
@@ -36,19 +37,28 @@ class TraceBridge(QObject):
         self._unsubscribe.append(recorder.subscribe(self._on_record))
 
     def detach(self) -> None:
-        for unsubscribe in self._unsubscribe:
+        for unsubscribe in list(self._unsubscribe):
             unsubscribe()
         self._unsubscribe.clear()
 
     def _on_record(self, rec: Record) -> None:
         """Runs in the recording (worker) thread."""
+        wake = orphaned = False
         with self._lock:
             self._pending.append(rec)
-            if self._scheduled:
-                return
-            self._scheduled = True
-            self._first_at = time.perf_counter()
-        self._wake.emit()
+            if not self._scheduled:
+                self._scheduled = wake = True
+                self._first_at = time.perf_counter()
+            else:
+                # Undrained for long: if the GUI side was deleted without a detach, let go of
+                # the recorder rather than buffer forever (checked rarely: it is the hot path).
+                orphaned = len(self._pending) % 4096 == 0 and not shiboken6.isValid(self)
+                if orphaned:
+                    self._pending.clear()
+        if wake:
+            self._wake.emit()  # one queued call in flight at most: the coalescing
+        elif orphaned:
+            self.detach()  # safe from inside a callback: the recorder iterates a snapshot
 
     @Slot()
     def _drain(self) -> None:
