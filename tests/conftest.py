@@ -15,11 +15,13 @@ from app.core.trace import TraceRecorder, set_default_recorder
 
 
 @pytest.fixture(autouse=True, scope="session")
-def isolated_user_folders():
-    """Settings and logs written by tests go to Qt's test folders, never the user's own."""
+def isolated_user_folders(tmp_path_factory):
+    """Settings and logs written by tests go to Qt's test folders, never the user's own;
+    settings get a folder of this run's own, so concurrent runs cannot see each other's."""
     from PySide6.QtCore import QStandardPaths
 
     QStandardPaths.setTestModeEnabled(True)
+    os.environ["KITCHEN_SYNC_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
     yield
 
 

@@ -44,9 +44,12 @@ def log_dir() -> Path:
 
 
 def settings():  # -> QSettings; an INI file in the user's config folder
+    """KITCHEN_SYNC_CONFIG_DIR, if set, is used instead (tests give each run its own)."""
     from PySide6.QtCore import QSettings
 
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+    base = os.environ.get("KITCHEN_SYNC_CONFIG_DIR") or QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppConfigLocation
+    )
     return QSettings(str(Path(base) / "kitchen-sync.ini"), QSettings.Format.IniFormat)
 
 

@@ -56,8 +56,13 @@ class TraceBridge(QObject):
                 if orphaned:
                     self._pending.clear()
         if wake:
-            self._wake.emit()  # one queued call in flight at most: the coalescing
-        elif orphaned:
+            try:
+                self._wake.emit()  # one queued call in flight at most: the coalescing
+            except RuntimeError:  # the GUI side was deleted under us: never the worker's problem
+                orphaned = True
+        if orphaned:
+            with self._lock:
+                self._pending.clear()
             self.detach()  # safe from inside a callback: the recorder iterates a snapshot
 
     @Slot()
