@@ -145,7 +145,6 @@ class Component:
     pending: str = ""  # a fault asked for on demand
     ticks: int = 0
     restarts: int = 0
-    restart_due: float = 0.0
 
     @property
     def name(self) -> str:
@@ -426,7 +425,7 @@ class Orchestrator(Simulation):
                 c = self.components[n]
                 c.incarnation += 1  # supersede whatever runs: it leaves at its next wake
                 # Not alive any more as far as ordering goes: the old thread no longer counts.
-                c.status, c.restart_due, c.alive = RESTARTING, due, False
+                c.status, c.alive = RESTARTING, False
                 c.ready.clear()
                 c.restarts += 1
                 if n not in self._restart_set:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.trace import TraceRecorder
@@ -18,7 +18,6 @@ class Order:
     attempts: int = 0
     status: str = PENDING
     reason: str = ""
-    parts: dict[str, float] = field(default_factory=dict)
     plan: tuple[Any, ...] | None = None  # (members, parts, fault) drawn when placed
 
 

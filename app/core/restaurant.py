@@ -95,7 +95,6 @@ class Station:
     last_round: int = 0
     pending: str = ""  # a fault asked for on demand, applied at the next chance
     order: int = 0
-    restart_due: float = 0.0  # wall time of a pending restart, for countdowns
 
 
 @dataclass
@@ -352,7 +351,6 @@ class Kitchen(Simulation):
             rnd.burn = "plan"
         self._round = rnd
         self.rounds += 1
-        order.parts = parts
         self.recorder.record(
             "order.started", order=order.id, attempt=order.attempts, round=rnd.id, stations=members
         )
@@ -536,11 +534,11 @@ class Kitchen(Simulation):
             return
         st.state = RESTARTING
         backoff = self._budget.backoff()
-        st.restart_due = time.monotonic() + self.clock.to_wall(backoff)
+        due = time.monotonic() + self.clock.to_wall(backoff)
         self.recorder.record(
             "worker.restarting", station=st.name, backoff_s=backoff, wall_s=self.clock.to_wall(backoff)
         )
-        heapq.heappush(self._agenda, (st.restart_due, next(self._agenda_seq), "restart", st.name))
+        heapq.heappush(self._agenda, (due, next(self._agenda_seq), "restart", st.name))
 
     # -- shutdown ---------------------------------------------------------------------
     def _wake_all_locked(self) -> None:
