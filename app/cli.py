@@ -49,7 +49,10 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kitchen-sync", description="Thread synchronisation made visible.")
+    parser = _Parser(
+        prog="kitchen-sync",
+        description="Thread synchronisation made visible. With no command, opens the window.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = sub.add_parser("run", help="run a scene without a window and report")
     run.add_argument("scenario", help="restaurant, orchestrator, or a scenario FILE.toml")
@@ -57,15 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders",
         type=_positive_int,
         default=None,
-        help="orders to place, or requests to process (default 20, or the file's)",
+        help="restaurant: orders to place (default 20); orchestrator: work units (default 30)",
     )
     run.add_argument("--seed", type=_seed, default=None, help="seed for durations and faults (default 0)")
     run.add_argument("--speed", type=_speed, default=None, help="0.25 to 16, or max (default max)")
     run.add_argument(
-        "--faults", default="", help="fault rates, e.g. crash=0.05,burn=0.02,stall=0.01,walkout=0.01"
+        "--faults",
+        default="",
+        help="rates, e.g. crash=0.05,burn=0.02; restaurant: crash/burn/stall/walkout, "
+        "orchestrator: init/crash/hang",
     )
     run.add_argument(
-        "--stations", type=_positive_int, default=None, help="number of stations, 1 to 16 (default 3)"
+        "--stations", type=_positive_int, default=None, help="restaurant only: stations, 1 to 16 (default 3)"
     )
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every trace record as JSON lines")
     run.add_argument("--chrome-trace", metavar="FILE.json", help="write a Chrome trace (opens in Perfetto)")
