@@ -39,3 +39,17 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     finally:
         timer.cancel()
         timer.join()
+
+
+def stopping(make: Callable[..., object]):
+    """A fixture body: yields a factory like ``make`` whose products are stopped at teardown."""
+    made: list = []
+
+    def factory(*args, **kw):
+        sim = make(*args, **kw)
+        made.append(sim)
+        return sim
+
+    yield factory
+    for sim in made:
+        sim.stop()

@@ -23,7 +23,7 @@ from app.core.states import (
     StateMachine,
 )
 from app.core.trace import TraceRecorder
-from tests.helpers import wait_for
+from tests.helpers import stopping, wait_for
 
 
 def make(speed=None, faults="", **kw) -> Orchestrator:
@@ -34,16 +34,7 @@ def make(speed=None, faults="", **kw) -> Orchestrator:
 
 @pytest.fixture
 def systems():
-    made: list[Orchestrator] = []
-
-    def factory(*a, **kw):
-        o = make(*a, **kw)
-        made.append(o)
-        return o
-
-    yield factory
-    for o in made:
-        o.stop()
+    yield from stopping(make)
 
 
 def transitions(o: Orchestrator) -> list[tuple[str, str]]:

@@ -55,6 +55,24 @@ def _until(recorder: TraceRecorder, kinds: tuple[str, ...], count: int, timeout:
         unsubscribe()
 
 
+def play(sim, step: tuple, progress: tuple[str, ...]) -> None:
+    """The steps both scenes share: a fault on demand, pause, resume, speed, let it run."""
+    name = step[0]
+    if name == "fault":
+        with suppress(ValueError):  # e.g. that chef has walked out: refusing is correct
+            sim.inject(step[1], step[2])
+    elif name == "pause":
+        sim.clock.pause()
+    elif name == "resume":
+        sim.clock.resume()
+    elif name == "speed":
+        sim.clock.set_speed(step[1])
+    elif name == "run":
+        _until(sim.recorder, progress, step[1], 0.3)
+    else:
+        raise AssertionError(f"unknown step {step!r}")
+
+
 @PROPERTY
 @given(
     steps=st.lists(kitchen_step, max_size=12), rates=st.sampled_from(["", "crash=0.1,burn=0.1,stall=0.05"])
@@ -74,24 +92,14 @@ def test_restaurant_keeps_its_promises_under_any_schedule(steps, rates):
     kitchen.start()
     try:
         for step in steps:
-            name = step[0]
-            if name == "order":
+            if step[0] == "order":
                 for _ in range(step[1]):
                     kitchen.place_order()
-            elif name == "fault":
-                with suppress(ValueError):  # e.g. that chef has walked out: refusing is correct
-                    kitchen.inject(step[1], step[2])
-            elif name == "pause":
-                kitchen.clock.pause()
-            elif name == "resume":
-                kitchen.clock.resume()
-            elif name == "speed":
-                kitchen.clock.set_speed(step[1])
-            elif name == "hire":
+            elif step[0] == "hire":
                 with suppress(ValueError):
                     kitchen.hire()
-            elif name == "run":
-                _until(rec, ("order.served", "order.cancelled"), step[1], 0.3)
+            else:
+                play(kitchen, step, ("order.served", "order.cancelled"))
     finally:
         alive = kitchen.stop()
     assert alive == []
@@ -131,18 +139,7 @@ def test_orchestrator_takes_only_legal_transitions_under_any_schedule(steps, rat
     system.start()
     try:
         for step in steps:
-            name = step[0]
-            if name == "fault":
-                with suppress(ValueError):
-                    system.inject(step[1], step[2])
-            elif name == "pause":
-                system.clock.pause()
-            elif name == "resume":
-                system.clock.resume()
-            elif name == "speed":
-                system.clock.set_speed(step[1])
-            elif name == "run":
-                _until(rec, ("component.done", "state.changed"), step[1], 0.3)
+            play(system, step, ("component.done", "state.changed"))
     finally:
         alive = system.stop()
     assert alive == []

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.faults import SpecError
 from app.core.restaurant import CRASHED, WALKED_OUT, KitchenConfig
-from tests.helpers import wait_for
+from tests.helpers import stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,
     assert_rounds_consistent,
@@ -21,16 +21,7 @@ from tests.kitchen_fixtures import (
 
 @pytest.fixture
 def kitchens():
-    made = []
-
-    def factory(*args, **kw):
-        k = make_kitchen(*args, **kw)
-        made.append(k)
-        return k
-
-    yield factory
-    for k in made:
-        k.stop()
+    yield from stopping(make_kitchen)
 
 
 def test_serves_every_order_once(kitchens):
