@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import NoReturn
 
-from app.core.clock import parse_speed
-from app.core.faults import SpecError
+from app.engine.clock import parse_speed
+from app.engine.faults import SpecError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -14,16 +14,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.core.clock import SimClock
-from app.core.export import ChromeTraceWriter, JsonlWriter
-from app.core.faults import FaultPlan, SpecError
-from app.core.orchestrator import FAULT_KINDS as SYSTEM_FAULTS
-from app.core.orchestrator import Orchestrator, SystemConfig
-from app.core.restaurant import FAULT_KINDS as KITCHEN_FAULTS
-from app.core.restaurant import Kitchen, KitchenConfig
-from app.core.scenario_file import load_scenario
-from app.core.simulation import Simulation
-from app.core.trace import TraceRecorder, bind_thread_name
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan, SpecError
+from app.engine.simulation import Simulation
+from app.scenes.orchestrator.model import FAULT_KINDS as SYSTEM_FAULTS
+from app.scenes.orchestrator.model import Orchestrator, SystemConfig
+from app.scenes.restaurant.model import FAULT_KINDS as KITCHEN_FAULTS
+from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.scenes.scenario import load_scenario
+from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.recorder import TraceRecorder, bind_thread_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _POLL_S = 0.05

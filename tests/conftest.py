@@ -11,7 +11,7 @@ os.environ.setdefault("PYTHONFAULTHANDLER", "1")
 
 import pytest
 
-from app.core.trace import TraceRecorder, set_default_recorder
+from app.trace.recorder import TraceRecorder, set_default_recorder
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from app.core.clock import SimClock
-from app.core.faults import FaultPlan
-from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
-from app.core.trace import TraceRecorder
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan
+from app.scenes.restaurant.model import FAULT_KINDS, Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 from tests.helpers import wait_for
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import app.headless
 from app.cli import main
-from app.core.faults import SpecError
-from app.core.scenario_file import load_scenario
+from app.engine.faults import SpecError
+from app.scenes.scenario import load_scenario
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -176,7 +176,7 @@ def test_a_binary_file_is_refused_cleanly(tmp_path):
 
 
 def test_an_unexpected_worker_exception_shuts_the_scene_down_in_order():
-    from app.core.restaurant import Kitchen
+    from app.scenes.restaurant.model import Kitchen
     from tests.helpers import wait_for
     from tests.kitchen_fixtures import assert_exactly_once
 
@@ -213,8 +213,8 @@ def test_a_bridge_deleted_under_a_recording_worker_never_breaks_the_worker(qtbot
     """Even without a detach, a worker recording into a deleted bridge carries on."""
     import shiboken6
 
-    from app.core.trace import TraceRecorder
     from app.gui.bridge import TraceBridge
+    from app.trace.recorder import TraceRecorder
 
     recorder = TraceRecorder()
     bridge = TraceBridge()

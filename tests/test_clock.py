@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.core.clock import ShutdownRequested, SimClock, parse_speed
+from app.engine.clock import ShutdownRequested, SimClock, parse_speed
 from tests.helpers import wait_for
 
 

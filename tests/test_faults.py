@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.faults import FaultPlan, SpecError, round_rng
-from app.core.restaurant import FAULT_KINDS
+from app.engine.faults import FaultPlan, SpecError, round_rng
+from app.scenes.restaurant.model import FAULT_KINDS
 
 
 def test_parse_readable_spec():

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QTabWidget, QWidget
 
-from app.core.states import STATES
+from app.engine.states import STATES
 
 
 def ui(main_window):

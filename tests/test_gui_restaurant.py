@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QTabWidget
 
-from app.core.faults import FaultPlan
-from app.core.restaurant import FAULT_KINDS, KitchenConfig
+from app.engine.faults import FaultPlan
+from app.scenes.restaurant.model import FAULT_KINDS, KitchenConfig
 
 
 def count(scene, name: str) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.core.budget import RestartPolicy
-from app.core.kitchen_view import CRASHED, RESTARTING, WALKED_OUT, KitchenView
-from app.core.timeline import CRASHED as LANE_CRASHED
-from app.core.timeline import STOPPED as LANE_STOPPED
-from app.core.timeline import WAITING_BARRIER, WORKING, Timeline
+from app.engine.budget import RestartPolicy
+from app.engine.timeline import CRASHED as LANE_CRASHED
+from app.engine.timeline import STOPPED as LANE_STOPPED
+from app.engine.timeline import WAITING_BARRIER, WORKING, Timeline
+from app.scenes.restaurant.view import CRASHED, RESTARTING, WALKED_OUT, KitchenView
 from tests.helpers import wait_for
 from tests.kitchen_fixtures import make_kitchen, run_orders
 

@@ -7,11 +7,10 @@ import time
 
 import pytest
 
-from app.core.budget import RestartPolicy
-from app.core.clock import SimClock
-from app.core.faults import FaultPlan, SpecError
-from app.core.orchestrator import FAULT_KINDS, ComponentSpec, Orchestrator, SystemConfig
-from app.core.states import (
+from app.engine.budget import RestartPolicy
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan, SpecError
+from app.engine.states import (
     ERROR,
     INITIALIZING,
     LEGAL,
@@ -22,7 +21,8 @@ from app.core.states import (
     IllegalTransition,
     StateMachine,
 )
-from app.core.trace import TraceRecorder
+from app.scenes.orchestrator.model import FAULT_KINDS, ComponentSpec, Orchestrator, SystemConfig
+from app.trace.recorder import TraceRecorder
 from tests.helpers import stopping, wait_for
 
 

@@ -12,14 +12,14 @@ from contextlib import suppress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.budget import RestartPolicy
-from app.core.clock import SimClock
-from app.core.faults import FaultPlan
-from app.core.orchestrator import FAULT_KINDS as SYSTEM_FAULTS
-from app.core.orchestrator import Orchestrator, SystemConfig
-from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
-from app.core.states import LEGAL
-from app.core.trace import TraceRecorder
+from app.engine.budget import RestartPolicy
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan
+from app.engine.states import LEGAL
+from app.scenes.orchestrator.model import FAULT_KINDS as SYSTEM_FAULTS
+from app.scenes.orchestrator.model import Orchestrator, SystemConfig
+from app.scenes.restaurant.model import FAULT_KINDS, Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 from tests.kitchen_fixtures import assert_exactly_once, assert_rounds_consistent
 
 STATIONS = ("a", "b", "c")

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.core.faults import SpecError
-from app.core.restaurant import CRASHED, WALKED_OUT, KitchenConfig
+from app.engine.faults import SpecError
+from app.scenes.restaurant.model import CRASHED, WALKED_OUT, KitchenConfig
 from tests.helpers import stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.faults import SpecError
-from app.core.orchestrator import SystemConfig
-from app.core.restaurant import KitchenConfig
-from app.core.scenario_file import load_scenario
+from app.engine.faults import SpecError
+from app.scenes.orchestrator.model import SystemConfig
+from app.scenes.restaurant.model import KitchenConfig
+from app.scenes.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "resources" / "scenarios").glob("*.toml"))
 

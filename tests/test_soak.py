@@ -3,11 +3,11 @@ trace buffer and the order book stay bounded. (The long one: tests/benchmarks/so
 
 from __future__ import annotations
 
-from app.core.budget import RestartPolicy
-from app.core.clock import SimClock
-from app.core.faults import FaultPlan
-from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
-from app.core.trace import TraceRecorder
+from app.engine.budget import RestartPolicy
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan
+from app.scenes.restaurant.model import FAULT_KINDS, Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 from tests.helpers import wait_for
 from tests.kitchen_fixtures import assert_rounds_consistent
 

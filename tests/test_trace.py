@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import threading
 
-from app.core.export import ChromeTraceWriter, JsonlWriter
-from app.core.trace import TraceRecorder, bind_thread_name
 from app.sync import Barrier, Event
+from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.recorder import TraceRecorder, bind_thread_name
 from tests.helpers import run_threads
 
 

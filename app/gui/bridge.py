@@ -14,7 +14,7 @@ from collections import deque
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from app.core.trace import Record, TraceRecorder
+from app.trace.recorder import Record, TraceRecorder
 
 
 class TraceBridge(QObject):

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
 
-from app.core.trace import Record
+from app.trace.recorder import Record
 
 FILTERS = ("all", "order", "barrier", "event", "worker", "fault", "state", "component", "shutdown")
 _Index = QModelIndex | QPersistentModelIndex

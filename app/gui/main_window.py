@@ -8,12 +8,12 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
-from app.core.faults import SpecError
-from app.core.scenario_file import load_scenario
-from app.gui.orchestrator_scene import OrchestratorScene
-from app.gui.restaurant_scene import RestaurantScene
+from app.engine.faults import SpecError
 from app.gui.scene_base import SceneBase
+from app.gui.scenes.orchestrator import OrchestratorScene
+from app.gui.scenes.restaurant import RestaurantScene
 from app.resources import resource_path
+from app.scenes.scenario import load_scenario
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Kitchen Sync"

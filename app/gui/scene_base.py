@@ -11,14 +11,14 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
-from app.core.export import ChromeTraceWriter, JsonlWriter
-from app.core.simulation import Simulation
-from app.core.timeline import Timeline
-from app.core.trace import Record
+from app.engine.simulation import Simulation
+from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
 from app.gui.event_log import EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
+from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.recorder import Record
 
 log = logging.getLogger(__name__)
 

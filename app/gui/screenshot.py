@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QStandardPaths
 
-    from app.core.budget import RestartPolicy
-    from app.core.restaurant import KitchenConfig
+    from app.engine.budget import RestartPolicy
     from app.gui.application import create_window, ensure_app
+    from app.scenes.restaurant.model import KitchenConfig
 
     QStandardPaths.setTestModeEnabled(True)  # never read or write the user's own settings
 

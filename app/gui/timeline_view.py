@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.core.timeline import LANE_STATES, Timeline
+from app.engine.timeline import LANE_STATES, Timeline
 from app.gui.theme import current_theme
 
 

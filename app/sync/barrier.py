@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from threading import BrokenBarrierError
 
-from app.core.trace import TraceRecorder, default_recorder
+from app.trace.recorder import TraceRecorder, default_recorder
 
 _FILLING, _DRAINING, _RESETTING, _BROKEN = 0, 1, -1, -2
 _names = itertools.count(1)

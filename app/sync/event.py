@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from app.core.trace import TraceRecorder, default_recorder
+from app.trace.recorder import TraceRecorder, default_recorder
 
 _names = itertools.count(1)
 

@@ -15,8 +15,8 @@ import time
 
 import _common  # noqa: F401
 
-from app.core.trace import TraceRecorder
 from app.sync import Barrier
+from app.trace.recorder import TraceRecorder
 
 
 def measure(parties: int, seconds: float, repeats: int) -> dict[str, float]:

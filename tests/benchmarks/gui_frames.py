@@ -108,8 +108,8 @@ def main() -> None:
     args = ap.parse_args()
     from PySide6.QtCore import QStandardPaths
 
-    from app.core.restaurant import KitchenConfig
     from app.gui.application import create_window, ensure_app
+    from app.scenes.restaurant.model import KitchenConfig
 
     QStandardPaths.setTestModeEnabled(True)  # never read or write the user's own settings
 

@@ -16,9 +16,9 @@ import time
 
 import _common  # noqa: F401
 
-from app.core.clock import SimClock
-from app.core.restaurant import Kitchen, KitchenConfig
-from app.core.trace import TraceRecorder
+from app.engine.clock import SimClock
+from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 
 
 def raw_crossings_per_s(parties: int, seconds: float) -> float:

@@ -17,10 +17,10 @@ import time
 
 import _common  # noqa: F401
 
-from app.core.clock import SimClock
-from app.core.orchestrator import Orchestrator, SystemConfig
-from app.core.restaurant import Kitchen, KitchenConfig
-from app.core.trace import TraceRecorder
+from app.engine.clock import SimClock
+from app.scenes.orchestrator.model import Orchestrator, SystemConfig
+from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 
 SPEEDS = {"0.25x": 0.25, "1x": 1.0, "16x": 16.0, "max": None}
 

@@ -15,11 +15,11 @@ import time
 
 import _common  # noqa: F401
 
-from app.core.budget import RestartPolicy
-from app.core.clock import SimClock
-from app.core.faults import FaultPlan
-from app.core.restaurant import FAULT_KINDS, Kitchen, KitchenConfig
-from app.core.trace import TraceRecorder
+from app.engine.budget import RestartPolicy
+from app.engine.clock import SimClock
+from app.engine.faults import FaultPlan
+from app.scenes.restaurant.model import FAULT_KINDS, Kitchen, KitchenConfig
+from app.trace.recorder import TraceRecorder
 
 
 def rss_mib() -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from app.core.trace import TraceRecorder
 from app.sync import Event
+from app.trace.recorder import TraceRecorder
 
 INITIALIZING, READY, PROCESSING, ERROR, SHUTDOWN = "INITIALIZING", "READY", "PROCESSING", "ERROR", "SHUTDOWN"
 STATES = (INITIALIZING, READY, PROCESSING, ERROR, SHUTDOWN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from app.core.trace import Record
+from app.trace.recorder import Record
 
 PREPARING, WAITING, IDLE, CRASHED, RESTARTING, WALKED_OUT, STOPPED, SERVING = (
     "preparing",

@@ -14,14 +14,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.core.budget import RestartBudget, RestartPolicy
-from app.core.clock import ShutdownRequested, SimClock
-from app.core.faults import FaultPlan, SpecError, round_rng
-from app.core.simulation import Simulation
-from app.core.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, STATES, StateMachine
-from app.core.trace import TraceRecorder
-from app.core.workers import WorkerHost
+from app.engine.budget import RestartBudget, RestartPolicy
+from app.engine.clock import ShutdownRequested, SimClock
+from app.engine.faults import FaultPlan, SpecError, round_rng
+from app.engine.simulation import Simulation
+from app.engine.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, STATES, StateMachine
+from app.engine.workers import WorkerHost
 from app.sync import Event
+from app.trace.recorder import TraceRecorder
 
 FAULT_KINDS = ("init", "crash", "hang")
 MAX_COMPONENTS = 16

@@ -8,8 +8,16 @@ from PySide6.QtCore import Property, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QRadialGradient
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.core.system_view import FAILED, NOT_STARTED, RESTARTING, STARTING, STOPPED, WORKING, SystemView
 from app.gui.theme import current_theme
+from app.scenes.orchestrator.view import (
+    FAILED,
+    NOT_STARTED,
+    RESTARTING,
+    STARTING,
+    STOPPED,
+    WORKING,
+    SystemView,
+)
 
 STATE_COLOURS = {
     "INITIALIZING": "#3577d4",

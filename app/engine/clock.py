@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from app.core.trace import TraceRecorder
 from app.sync import Event
+from app.trace.recorder import TraceRecorder
 
 MIN_SPEED, MAX_SPEED = 0.25, 16.0
 #: Simulated seconds per wall second when running at "max": used only to convert the

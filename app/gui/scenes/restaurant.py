@@ -12,12 +12,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.clock import SimClock
-from app.core.kitchen_view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
-from app.core.restaurant import Kitchen, KitchenConfig
-from app.core.trace import Record, TraceRecorder
-from app.gui.kitchen_canvas import KitchenCanvas
+from app.engine.clock import SimClock
 from app.gui.scene_base import SceneBase, set_if_changed
+from app.gui.scenes.restaurant_canvas import KitchenCanvas
+from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
+from app.trace.recorder import Record, TraceRecorder
 
 
 class RestaurantScene(SceneBase):

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.budget import RestartPolicy
-from app.core.faults import FaultPlan, SpecError
-from app.core.orchestrator import FAULT_KINDS as SYSTEM_FAULTS
-from app.core.orchestrator import ComponentSpec, SystemConfig
-from app.core.restaurant import FAULT_KINDS as KITCHEN_FAULTS
-from app.core.restaurant import KitchenConfig
+from app.engine.budget import RestartPolicy
+from app.engine.faults import FaultPlan, SpecError
+from app.scenes.orchestrator.model import FAULT_KINDS as SYSTEM_FAULTS
+from app.scenes.orchestrator.model import ComponentSpec, SystemConfig
+from app.scenes.restaurant.model import FAULT_KINDS as KITCHEN_FAULTS
+from app.scenes.restaurant.model import KitchenConfig
 
 
 @dataclass(frozen=True)

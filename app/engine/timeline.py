@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from app.core.trace import Record
+from app.trace.recorder import Record
 
 WORKING, WAITING_BARRIER, WAITING_EVENT, CRASHED, STOPPED, IDLE = (
     "working",

@@ -7,9 +7,9 @@ import time
 import traceback
 from collections.abc import Callable
 
-from app.core.clock import ShutdownRequested, SimClock
-from app.core.trace import TraceRecorder, bind_thread_name
-from app.core.workers import ThreadHost, WorkerHandle, WorkerHost
+from app.engine.clock import ShutdownRequested, SimClock
+from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
+from app.trace.recorder import TraceRecorder, bind_thread_name
 
 #: Every worker must have ended this long after a forced shutdown (DESIGN.md).
 STOP_DEADLINE_S = 0.5

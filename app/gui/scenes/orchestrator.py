@@ -5,14 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from app.core.clock import SimClock
-from app.core.orchestrator import FAULT_KINDS, Orchestrator, SystemConfig
-from app.core.states import STATES
-from app.core.system_view import SystemView
-from app.core.trace import Record, TraceRecorder
-from app.gui.restaurant_scene import counter_grid
+from app.engine.clock import SimClock
+from app.engine.states import STATES
 from app.gui.scene_base import SceneBase, set_if_changed
-from app.gui.system_canvas import StateLight, SystemCanvas
+from app.gui.scenes.orchestrator_canvas import StateLight, SystemCanvas
+from app.gui.scenes.restaurant import counter_grid
+from app.scenes.orchestrator.model import FAULT_KINDS, Orchestrator, SystemConfig
+from app.scenes.orchestrator.view import SystemView
+from app.trace.recorder import Record, TraceRecorder
 
 FAULT_LABELS = {
     "crash": "crash while processing",

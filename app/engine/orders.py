@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.trace import TraceRecorder
+from app.trace.recorder import TraceRecorder
 
 PENDING, SERVED, CANCELLED = "pending", "served", "cancelled"
 

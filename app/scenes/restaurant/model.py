@@ -16,14 +16,14 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from app.core.budget import RestartBudget, RestartPolicy
-from app.core.clock import ShutdownRequested, SimClock
-from app.core.faults import Fault, FaultPlan, SpecError, round_rng
-from app.core.orders import Order, OrderBook
-from app.core.simulation import Simulation
-from app.core.trace import TraceRecorder
-from app.core.workers import WorkerHost
+from app.engine.budget import RestartBudget, RestartPolicy
+from app.engine.clock import ShutdownRequested, SimClock
+from app.engine.faults import Fault, FaultPlan, SpecError, round_rng
+from app.engine.orders import Order, OrderBook
+from app.engine.simulation import Simulation
+from app.engine.workers import WorkerHost
 from app.sync import Barrier, BrokenBarrierError, Event
+from app.trace.recorder import TraceRecorder
 
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
 FAULT_KINDS = ("crash", "burn", "stall", "walkout")

@@ -8,7 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.core.kitchen_view import (
+from app.gui.theme import Theme, current_theme
+from app.scenes.restaurant.view import (
     CRASHED,
     IDLE,
     PREPARING,
@@ -20,7 +21,6 @@ from app.core.kitchen_view import (
     KitchenView,
     StationView,
 )
-from app.gui.theme import Theme, current_theme
 
 GATE_OPEN_S = 0.45  # how long the gate shows open after a release (wall seconds)
 GATE_BROKEN_S = 1.2

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from app.core.trace import Record
+from app.trace.recorder import Record
 
 # Kinds that open and close a span on the thread's track in Chrome trace / Perfetto.
 _SPAN_OPEN = {"part.started": "prepare", "barrier.arrive": "barrier"}

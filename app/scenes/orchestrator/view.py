@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core.orchestrator import FAILED, RESTARTING, STARTING, STOPPED, WAITING, WORKING
-from app.core.orchestrator import READY_C as READY
-from app.core.states import INITIALIZING, STATES
-from app.core.trace import Record
+from app.engine.states import INITIALIZING, STATES
+from app.scenes.orchestrator.model import FAILED, RESTARTING, STARTING, STOPPED, WAITING, WORKING
+from app.scenes.orchestrator.model import READY_C as READY
+from app.trace.recorder import Record
 
 NOT_STARTED = "not started"  # a light of the view only: the core has no component yet
 

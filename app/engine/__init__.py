@@ -1,0 +1,1 @@
+"""The engine every scene runs on: simulated clock, workers, supervision, faults, states."""

@@ -1,0 +1,1 @@
+"""One view module per scene (the window imports them through the registry)."""

@@ -1,0 +1,1 @@
+"""Scenes: each a Qt-free model package; the registry lists them."""

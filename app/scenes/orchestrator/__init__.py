@@ -1,0 +1,1 @@
+"""The system orchestrator: components start in dependency order through a state machine."""

@@ -1,0 +1,1 @@
+"""The restaurant: chefs meet at the kitchen barrier, one order a round."""
