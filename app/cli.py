@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from app.engine.clock import parse_speed
 from app.engine.faults import SpecError
+from app.scenes.contract import Flag
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -48,31 +50,57 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
 
 
+def _flag_type(flag: Flag) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = flag.parse(text)
+        except ValueError as exc:
+            if flag.parse is int:
+                raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if isinstance(value, int) and value < 0:
+            raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+        return value
+
+    parse.__name__ = flag.name
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kitchen-sync",
         description="Thread synchronisation made visible. With no command, opens the window.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    run = sub.add_parser("run", help="run a scene without a window and report")
-    run.add_argument("scenario", help="restaurant, orchestrator, or a scenario FILE.toml")
+    from app.scenes import registry
+
+    scenes = registry.SCENES
+    listing = "; ".join(f"{spec.name}: {spec.summary.lower()}" for spec in scenes)
+    run = sub.add_parser(
+        "run",
+        help="run a scene without a window and report",
+        description=f"Run a scene without a window and report. Scenes: {listing}.",
+    )
     run.add_argument(
-        "--orders",
-        type=_positive_int,
-        default=None,
-        help="restaurant: orders to place (default 20); orchestrator: work units (default 30)",
+        "scenario", metavar="SCENE", help=f"{', '.join(registry.names())}, or a scenario FILE.toml"
     )
     run.add_argument("--seed", type=_seed, default=None, help="seed for durations and faults (default 0)")
     run.add_argument("--speed", type=_speed, default=None, help="0.25 to 16, or max (default max)")
-    run.add_argument(
-        "--faults",
-        default="",
-        help="rates, e.g. crash=0.05,burn=0.02; restaurant: crash/burn/stall/walkout, "
-        "orchestrator: init/crash/hang",
-    )
-    run.add_argument(
-        "--stations", type=_positive_int, default=None, help="restaurant only: stations, 1 to 16 (default 3)"
-    )
+    kinds = "; ".join(f"{spec.name}: {'/'.join(spec.fault_kinds)}" for spec in scenes)
+    run.add_argument("--faults", default="", help=f"rates adding up to at most 1, e.g. crash=0.05; {kinds}")
+    flags: dict[str, list[tuple[str, Flag]]] = {}
+    for spec in scenes:
+        for flag in spec.flags:
+            flags.setdefault(flag.name, []).append((spec.name, flag))
+    for name, uses in flags.items():
+        first = uses[0][1]
+        run.add_argument(
+            f"--{name}",
+            type=_flag_type(first),
+            default=None,
+            metavar=first.metavar,
+            help="; ".join(f"{scene}: {flag.help}" for scene, flag in uses),
+        )
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every trace record as JSON lines")
     run.add_argument("--chrome-trace", metavar="FILE.json", help="write a Chrome trace (opens in Perfetto)")
     run.add_argument("--json", action="store_true", help="print one JSON summary object, nothing else")

@@ -58,7 +58,7 @@ word = st.one_of(
 @given(scenario=word, rest=st.lists(st.one_of(st.sampled_from(FLAGS), word), max_size=8))
 def test_cli_input_never_tracebacks(monkeypatch, capsys, scenario, rest):
     # Validate only: a valid command line would start a real run, which is not the point here.
-    monkeypatch.setattr(app.headless, "execute", lambda args, sim, total, writers: _close(writers))
+    monkeypatch.setattr(app.headless, "execute", lambda args, prepared: _close(prepared.writers))
     code = main(["run", scenario, *rest])
     out, err = capsys.readouterr()
     assert code in (0, 2), (code, err)

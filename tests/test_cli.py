@@ -80,9 +80,9 @@ def test_human_summary_without_json():
         (["run", "restaurant", "--faults", "boom=1"], "unknown fault kind"),
         (["run", "restaurant", "--faults", "crash=2"], "from 0 to 1"),
         (["run", "restaurant", "--stations", "40"], "--stations"),
-        (["run", "kitchen"], "unknown scenario"),
+        (["run", "kitchen"], "unknown scene"),
         (["run", "restaurant", "--trace", "/no/such/dir/t.jsonl"], "cannot write"),
-        (["run"], "scenario"),
+        (["run"], "SCENE"),
         (["dance"], "invalid choice"),
     ],
 )

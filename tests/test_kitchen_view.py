@@ -6,6 +6,7 @@ from app.engine.budget import RestartPolicy
 from app.engine.timeline import CRASHED as LANE_CRASHED
 from app.engine.timeline import STOPPED as LANE_STOPPED
 from app.engine.timeline import WAITING_BARRIER, WORKING, Timeline
+from app.scenes.restaurant import SCENE as RESTAURANT
 from app.scenes.restaurant.view import CRASHED, RESTARTING, WALKED_OUT, KitchenView
 from tests.helpers import wait_for
 from tests.kitchen_fixtures import make_kitchen, run_orders
@@ -13,7 +14,7 @@ from tests.kitchen_fixtures import make_kitchen, run_orders
 
 def fold(kitchen) -> tuple[KitchenView, Timeline]:
     view = KitchenView.for_stations(kitchen.config.stations)
-    timeline = Timeline()
+    timeline = Timeline(RESTAURANT.lanes)
     for r in kitchen.recorder.snapshot():
         view.apply(r)
         timeline.apply(r)

@@ -53,7 +53,7 @@ depends_on = ["A"]
         (GOOD + "[restart]\nmax_restarts = 1.5\n", "restart.max_restarts: expected a whole number"),
         ('scene = "orchestrator"', "at least one [[component]]"),
         ('title = "x"', "scene: missing"),
-        ('scene = "zoo"', 'scene: must be "restaurant" or "orchestrator"'),
+        ('scene = "zoo"', "scene: must be one of restaurant, orchestrator"),
         ("scene = ", "not valid TOML"),
         ('scene = "restaurant"\n[kitchen]\nstations = ["a", "a"]', "unique"),
         ('scene = "restaurant"\n[kitchen]\nprep_s = [1]', "prep_s: must be two numbers"),

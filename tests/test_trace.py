@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+from app.scenes.restaurant import SCENE as RESTAURANT
 from app.sync import Barrier, Event
 from app.trace.export import ChromeTraceWriter, JsonlWriter
 from app.trace.recorder import TraceRecorder, bind_thread_name
@@ -87,7 +88,7 @@ def test_jsonl_export_is_one_object_per_line(tmp_path):
 
 def test_chrome_trace_has_tracks_and_balanced_spans(tmp_path):
     rec = TraceRecorder()
-    writer = ChromeTraceWriter(tmp_path / "t.json")
+    writer = ChromeTraceWriter(tmp_path / "t.json", spans=RESTAURANT.spans)
     rec.subscribe(writer)
     _traffic(rec)
     writer.close()

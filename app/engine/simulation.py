@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any
 
 from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
@@ -15,15 +17,19 @@ from app.trace.recorder import TraceRecorder, bind_thread_name
 STOP_DEADLINE_S = 0.5
 
 
-class Simulation:
+class Simulation(ABC):
     """Owns the workers of one scene: only it starts them, and ``stop`` joins them all.
 
-    Subclasses implement ``_request_stop_locked`` hooks (wake whatever their workers wait
-    on) and ``_after_stop`` (account for unfinished work). A worker body that raises an
+    A scene implements the abstract API (start, feed, inject, finished, summary) and the
+    hooks ``_wake_all_locked``/``_wake_all_unlocked`` (wake whatever its workers wait on)
+    and ``_after_stop`` (account for unfinished work). A worker body that raises an
     unexpected exception is recorded as ``worker.crashed`` and never takes the app down.
     """
 
+    #: The scene's name (its ``SceneSpec.name``), as summaries and traces give it.
     scenario = "simulation"
+    #: Why a headless run that ended by itself stops its workers.
+    end_reason = "run complete"
 
     def __init__(
         self,
@@ -43,6 +49,42 @@ class Simulation:
         self.started_at = time.monotonic()
         self.stopped = False
         self.errors: list[str] = []
+
+    # -- the API every scene implements ---------------------------------------------
+    @abstractmethod
+    def start(self) -> None:
+        """Start the workers (once; later calls do nothing). Work fed before starts first."""
+
+    @abstractmethod
+    def feed(self, units: int = 1) -> None:
+        """Ask for ``units`` more units of work (orders, requests, rounds, items). After a
+        shutdown they are accounted for as cancelled, never dropped."""
+
+    @abstractmethod
+    def inject(self, kind: str, target: str | None = None) -> str:
+        """Ask for a fault of one of the scene's kinds now; returns what it hits.
+        Raises ``ValueError`` with a message a user can read when it cannot be done."""
+
+    @abstractmethod
+    def finished(self) -> bool:
+        """True once all work fed has ended, or the scene is shutting down."""
+
+    @abstractmethod
+    def summary(self) -> dict[str, Any]:
+        """Counters of the whole run (never read back from the bounded trace ring): at
+        least ``scenario``, ``placed``, ``served``, ``cancelled``, ``open``, ``faults``,
+        ``faults_by_kind``, ``restarts``, ``escalated``, ``violations``, ``errors``, ``seed``."""
+
+    def failures(self) -> list[str]:
+        """Why the run failed, from its summary (empty when it did not)."""
+        s = self.summary()
+        out = []
+        if s.get("escalated"):
+            out.append(f"escalated: {s['escalated']}")
+        out += [f"violation: {v}" for v in s.get("violations") or ()]
+        if s.get("open"):
+            out.append(f"{s['open']} units left open")
+        return out
 
     # -- workers -------------------------------------------------------------------
     def unique_name(self, base: str) -> str:
@@ -110,10 +152,10 @@ class Simulation:
             self._cv.notify_all()
         self._wake_all_unlocked()
 
-    def _wake_all_locked(self) -> None:
+    def _wake_all_locked(self) -> None:  # noqa: B027 - an optional hook
         """Wake workers blocked on the scene's own events (called with the lock held)."""
 
-    def _wake_all_unlocked(self) -> None:
+    def _wake_all_unlocked(self) -> None:  # noqa: B027 - an optional hook
         """Wake workers blocked on barriers (abort must not run under the scene lock)."""
 
     def stop(self, reason: str = "shutdown", deadline_s: float = STOP_DEADLINE_S) -> list[str]:
@@ -141,5 +183,5 @@ class Simulation:
         )
         return alive
 
-    def _after_stop(self) -> None:
+    def _after_stop(self) -> None:  # noqa: B027 - an optional hook
         """Account for unfinished work once the workers are gone."""

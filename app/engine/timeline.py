@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.trace.recorder import Record
@@ -17,18 +18,13 @@ WORKING, WAITING_BARRIER, WAITING_EVENT, CRASHED, STOPPED, IDLE = (
 )
 LANE_STATES = (WORKING, WAITING_BARRIER, WAITING_EVENT, CRASHED, STOPPED, IDLE)
 
-# What each record kind starts on its thread's lane (None: no change).
-_STARTS: dict[str, str] = {
+# What each record kind every scene has starts on its thread's lane; scenes add their own.
+COMMON_LANES: dict[str, str] = {
     "worker.started": IDLE,
-    "part.started": WORKING,
-    "part.done": IDLE,
     "barrier.arrive": WAITING_BARRIER,
     "barrier.pass": IDLE,
     "worker.crashed": CRASHED,
     "worker.stopped": STOPPED,
-    "component.init": WORKING,
-    "component.ready": IDLE,
-    "component.work": WORKING,
 }
 
 
@@ -52,14 +48,17 @@ class Lane:
 class Timeline:
     """Lanes keyed by thread name, in order of first appearance; old segments drop off."""
 
-    def __init__(self, horizon_s: float = 120.0, max_lanes: int = 64) -> None:
+    def __init__(
+        self, lanes: Mapping[str, str] | None = None, horizon_s: float = 120.0, max_lanes: int = 64
+    ) -> None:
+        self._starts = {**(lanes or {}), **COMMON_LANES}
         self.horizon_s = horizon_s
         self.max_lanes = max_lanes
         self.lanes: dict[str, Lane] = {}
 
     def apply(self, rec: Record) -> None:
         kind = rec["kind"]
-        state = _STARTS.get(kind)
+        state = self._starts.get(kind)
         if kind == "barrier.broken":
             state = IDLE if not rec.get("waiting") else None  # an abort from outside changes no lane
         elif kind == "event.wait":

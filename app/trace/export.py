@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from app.trace.recorder import Record
 
-# Kinds that open and close a span on the thread's track in Chrome trace / Perfetto.
-_SPAN_OPEN = {"part.started": "prepare", "barrier.arrive": "barrier"}
-_SPAN_CLOSE = {"part.done": "prepare", "barrier.pass": "barrier", "barrier.broken": "barrier"}
+
+class Span(NamedTuple):
+    """A span on a thread's track: opened by kind ``open``, closed by any kind in ``close``;
+    ``label`` is formatted with the opening record's fields."""
+
+    open: str
+    close: tuple[str, ...]
+    label: str
+
+
+#: Every scene has these; scenes add their own.
+COMMON_SPANS = (Span("barrier.arrive", ("barrier.pass", "barrier.broken"), "wait at {barrier} (gen {gen})"),)
 
 
 class JsonlWriter:
@@ -38,9 +48,15 @@ class ChromeTraceWriter:
     """Chrome trace JSON (opens in Perfetto): a track per thread, spans for preparing,
     waiting at the barrier and waiting on events, instants for everything else."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, spans: Iterable[Span] = ()) -> None:
         self._file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._lock = threading.Lock()
+        self._span_open: dict[str, Span] = {}
+        self._span_close: dict[str, str] = {}
+        for span in (*COMMON_SPANS, *spans):
+            self._span_open[span.open] = span
+            for kind in span.close:
+                self._span_close[kind] = span.open
         self._tids: dict[str, int] = {}
         self._open: dict[str, list[str]] = {}
         self._first = True
@@ -69,30 +85,24 @@ class ChromeTraceWriter:
             args = {k: v for k, v in rec.items() if k not in ("ts", "thread", "kind")}
             base = {"pid": 1, "tid": tid, "ts": ts, "cat": kind.split(".")[0], "args": args}
             stack = self._open.setdefault(thread, [])
-            span = _SPAN_OPEN.get(kind)
-            if kind == "event.wait" and rec.get("phase") == "begin":
-                span = "wait " + str(rec.get("event"))
-            if span is not None:
-                stack.append(span)
-                self._emit({**base, "ph": "B", "name": self._label(span, rec)})
+            opening = self._span_open.get(kind)
+            if opening is not None:
+                stack.append(kind)
+                self._emit({**base, "ph": "B", "name": _label(opening.label, rec)})
                 return
-            closing = _SPAN_CLOSE.get(kind)
+            if kind == "event.wait" and rec.get("phase") == "begin":
+                stack.append("wait " + str(rec.get("event")))
+                self._emit({**base, "ph": "B", "name": stack[-1]})
+                return
+            closing = self._span_close.get(kind)
             if kind == "event.wait" and rec.get("phase") == "end":
                 closing = "wait " + str(rec.get("event"))
             if closing is not None and stack and stack[-1] == closing:
                 stack.pop()
                 self._emit({**base, "ph": "E"})
-                if kind == "part.done":
-                    return
+                if not kind.startswith(("barrier.", "event.")):
+                    return  # a scene's own span end says nothing more than the span
             self._emit({**base, "ph": "i", "s": "t", "name": kind})
-
-    @staticmethod
-    def _label(span: str, rec: Record) -> str:
-        if span == "prepare":
-            return f"prepare order {rec.get('order')}"
-        if span == "barrier":
-            return f"wait at {rec.get('barrier')} (gen {rec.get('gen')})"
-        return span
 
     def close(self) -> None:
         with self._lock:
@@ -104,3 +114,10 @@ class ChromeTraceWriter:
             self._open.clear()
             self._file.write("\n]}\n")
             self._file.close()
+
+
+def _label(template: str, rec: Record) -> str:
+    try:
+        return template.format(**rec)
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -176,6 +176,7 @@ class Orchestrator(Simulation):
         self._restart_due: float | None = None
         self._ready_since: float | None = None
         self.processed = 0
+        self.requests = self.config.requests
         self.faults: Counter[str] = Counter()
         self.escalated = ""
         self.started = False
@@ -194,10 +195,17 @@ class Orchestrator(Simulation):
                 self._spawn_component(self.components[name])
             self.spawn("supervisor", self._supervise, role="supervisor")
 
-    def inject(self, kind: str, component: str | None = None) -> str:
+    def feed(self, units: int = 1) -> None:
+        """More work units before the run ends by itself (a run fed nothing runs until stopped)."""
+        with self._lock:
+            self.requests = (self.requests or 0) + units
+            self._cv.notify_all()
+
+    def inject(self, kind: str, target: str | None = None) -> str:
         """Fault on demand: ``init`` and ``hang`` while starting, ``crash``/``hang`` while working."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        component = target
         with self._lock:
             live = sorted(n for n, c in self.components.items() if c.alive and c.status != FAILED)
             if component is None:
@@ -228,7 +236,7 @@ class Orchestrator(Simulation):
     def finished(self) -> bool:
         if self.shutting_down:
             return True
-        return self.config.requests is not None and self.processed >= self.config.requests
+        return self.requests is not None and self.processed >= self.requests
 
     # -- components ---------------------------------------------------------------------
     def _spawn_component(self, c: Component) -> None:
@@ -488,7 +496,7 @@ class Orchestrator(Simulation):
         return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in self.machine.visited}
 
     def summary(self) -> dict[str, object]:
-        requests = self.config.requests
+        requests = self.requests
         served = min(self.processed, requests) if requests is not None else self.processed
         placed = requests if requests is not None else self.processed
         return {

@@ -64,8 +64,11 @@ class KitchenConfig:
     rehire_after_s: float | None = 3.0  # simulated; None: only a hire brings a station back
     max_attempts: int = 5
     seed: int = 0
+    orders: int = 0  # placed when the kitchen starts (a headless run's length)
 
     def __post_init__(self) -> None:
+        if self.orders < 0:
+            raise SpecError(f"orders must not be negative, got {self.orders}")
         if not 1 <= len(self.stations) <= MAX_STATIONS:
             raise SpecError(f"a kitchen has 1 to {MAX_STATIONS} stations, got {len(self.stations)}")
         if len(set(self.stations)) != len(self.stations):
@@ -133,6 +136,7 @@ class Round:
 
 class Kitchen(Simulation):
     scenario = "restaurant"
+    end_reason = "shutdown"
 
     def __init__(
         self,
@@ -176,6 +180,11 @@ class Kitchen(Simulation):
             for st in self.stations.values():
                 self._start_chef(st)
             self.spawn("supervisor", self._supervise, role="supervisor")
+        self.feed(self.config.orders)
+
+    def feed(self, units: int = 1) -> None:
+        for _ in range(units):
+            self.place_order()
 
     def _draw_plan(
         self, order_id: int, attempt: int, members: list[str]
@@ -201,7 +210,7 @@ class Kitchen(Simulation):
             self._cv.notify_all()
         return order.id
 
-    def inject(self, kind: str, station: str | None = None) -> str:
+    def inject(self, kind: str, target: str | None = None) -> str:
         """Ask for a fault now; returns the station it hits ("" for a burn).
 
         A crash, stall or walk-out hits the chef mid-dish if it is preparing, else on its
@@ -217,6 +226,7 @@ class Kitchen(Simulation):
                 else:
                     self._burn_next = True
                 return ""
+            station = target
             candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
             if station is None:
                 if not candidates:
