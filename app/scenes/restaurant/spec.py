@@ -61,7 +61,8 @@ def _build(
 
 def _report(s: Mapping[str, Any]) -> list[str]:
     return [
-        f"walk-outs: {s['walkouts']}, hires: {s['hires']}; rounds: {s['rounds']}, broken: {s['broken_rounds']}"
+        f"walk-outs: {s['walkouts']}, hires: {s['hires']}",
+        f"rounds: {s['rounds']}, of which broken: {s['broken_rounds']}",
     ]
 
 
