@@ -141,3 +141,33 @@ def _wait(barrier: Barrier) -> object:
         return barrier.wait(5)
     except BrokenBarrierError as exc:
         return exc
+
+
+def test_a_reset_clears_the_slots_but_the_broken_generation_is_kept_as_it_stood():
+    view = fold(
+        [
+            rec("arrive", "a", 1.0, index=0),
+            rec("arrive", "b", 1.1, index=1),
+            rec("broken", "a", 2.0, cause="timeout", breaker=True),
+            rec("reset", "a", 2.1, gen=1),
+        ]
+    )
+    assert view.arrivals == []
+    ended = view.ended
+    assert ended is not None and ended.outcome.kind == BROKEN and ended.outcome.breaker == "a"
+    assert [a.thread for a in ended.arrivals] == ["a", "b"] and ended.parties == 3 and ended.runner == ""
+
+
+def test_expect_shows_the_next_barrier_before_anyone_arrives_and_keeps_the_last_outcome():
+    view = fold([rec("arrive", "a", 1.0, barrier="table-4", parties=4, index=0)])
+    view.apply(rec("broken", "a", 2.0, barrier="table-4", parties=4, cause="timeout", breaker=True))
+    view.expect("table-3", 3)
+    assert (view.barrier, view.parties, view.arrivals, view.waiting) == ("table-3", 3, [], 0)
+    assert view.outcome.kind == BROKEN and view.ended.barrier == "table-4"
+    for i in range(3):
+        view.apply(rec("arrive", f"t{i}", 3.0 + i, barrier="table-3", index=i))
+    view.apply(rec("pass", "t2", 4.0, barrier="table-3", index=2))
+    assert view.outcome.kind == PASS and view.outcome.barrier == "table-3" and view.ended.runner == "t2"
+    named = BarrierView(name="kitchen")
+    named.expect("table-3", 3)
+    assert named.barrier == "" and named.parties == 0

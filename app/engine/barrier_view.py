@@ -31,6 +31,22 @@ class Outcome:
     ts: float
     cause: str = ""  # broken: "timeout", "action", "abort", "reset"
     breaker: str = ""  # broken: the thread that broke it ("" if unknown)
+    barrier: str = ""
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A generation that has passed or broken, as it stood then (a reset or the next
+    round clears the live arrivals; a view may still want to show who was there)."""
+
+    barrier: str
+    parties: int
+    arrivals: tuple[Arrival, ...]
+    outcome: Outcome
+
+    @property
+    def runner(self) -> str:
+        return next((a.thread for a in self.arrivals if a.index == self.parties - 1), "")
 
 
 @dataclass
@@ -44,7 +60,9 @@ class BarrierView:
     gen: int = 0  # the generation the arrivals belong to
     arrivals: list[Arrival] = field(default_factory=list)
     passed: int = 0  # threads released from this generation so far
+    #: The latest outcomes, newest last (kept across a switch to a new barrier).
     outcomes: deque[Outcome] = field(default_factory=lambda: deque(maxlen=4))
+    ended: Ended | None = None  # the latest generation that passed or broke
 
     # -- what a view asks ------------------------------------------------------------------
     @property
@@ -63,8 +81,7 @@ class BarrierView:
     @property
     def waiting(self) -> int:
         """Arrived and not yet released or broken."""
-        o = self.outcome
-        if o is not None and o.gen == self.gen and o.kind == BROKEN:
+        if self._ending(self.gen, BROKEN) is not None:
             return 0
         return max(len(self.arrivals) - self.passed, 0)
 
@@ -73,6 +90,15 @@ class BarrierView:
             if a.thread == thread:
                 return a.index
         return None
+
+    def expect(self, barrier: str, parties: int) -> None:
+        """The scene says its next round uses ``barrier`` (e.g. a new one for a new party
+        count): show it, empty, before anyone arrives. Ignored by a view of another name."""
+        if self.name is not None and barrier != self.name:
+            return
+        if barrier != self.barrier:
+            self._switch(barrier)
+        self.parties = parties
 
     # -- folding records -------------------------------------------------------------------
     def apply(self, rec: Record) -> bool:
@@ -98,30 +124,36 @@ class BarrierView:
             if gen == self.gen:
                 self.passed += 1
             if self._ending(gen) is None:
-                self.outcomes.append(Outcome(PASS, gen, ts))
+                self._end(Outcome(PASS, gen, ts, barrier=name), gen)
         elif kind == "barrier.broken":
             last = self.outcome
-            if gen < self.gen and last is not None and last.kind == RESET:
+            if gen < self.gen and last is not None and last.kind == RESET and last.barrier == name:
                 return True  # a waiter woken by reset(): the reset has said it already
             breaker = rec["thread"] if rec.get("breaker") else ""
             known = self._ending(gen)
             if known is None:
-                self.outcomes.append(Outcome(BROKEN, gen, ts, rec.get("cause", ""), breaker))
+                self._end(Outcome(BROKEN, gen, ts, rec.get("cause", ""), breaker, name), gen)
             elif known.kind == BROKEN and breaker and not known.breaker:
                 # The breaker's own record came after a waiter's: name the breaker.
-                i = self.outcomes.index(known)
-                self.outcomes[i] = Outcome(
-                    BROKEN, gen, known.ts, known.cause or rec.get("cause", ""), breaker
-                )
+                named = Outcome(BROKEN, gen, known.ts, known.cause or rec.get("cause", ""), breaker, name)
+                self.outcomes[self.outcomes.index(known)] = named
+                if self.ended is not None and self.ended.outcome == known:
+                    self.ended = Ended(self.ended.barrier, self.ended.parties, self.ended.arrivals, named)
         elif kind == "barrier.reset":
-            self.outcomes.append(Outcome(RESET, gen, ts))
+            self.outcomes.append(Outcome(RESET, gen, ts, barrier=name))
             self._new_generation(gen)
         return True
 
-    def _ending(self, gen: int) -> Outcome | None:
-        """The pass or break generation ``gen`` has already had, if any."""
+    def _end(self, outcome: Outcome, gen: int) -> None:
+        self.outcomes.append(outcome)
+        arrivals = tuple(self.arrivals) if gen == self.gen else ()
+        self.ended = Ended(self.barrier, self.parties, arrivals, outcome)
+
+    def _ending(self, gen: int, kind: str | None = None) -> Outcome | None:
+        """The pass or break this barrier's generation ``gen`` has already had, if any."""
         for o in self.outcomes:
-            if o.gen == gen and o.kind in (PASS, BROKEN):
+            mine = o.gen == gen and o.barrier == self.barrier and o.kind in (PASS, BROKEN)
+            if mine and (kind is None or o.kind == kind):
                 return o
         return None
 
@@ -132,8 +164,7 @@ class BarrierView:
 
     def _switch(self, name: str) -> None:
         self.barrier = name
-        self.outcomes.clear()
         self._new_generation(0)
 
 
-__all__ = ["BROKEN", "PASS", "RESET", "Arrival", "BarrierView", "Outcome"]
+__all__ = ["BROKEN", "PASS", "RESET", "Arrival", "BarrierView", "Ended", "Outcome"]
