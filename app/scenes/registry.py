@@ -11,6 +11,7 @@ from app.scenes.contract import SceneSpec
 PACKAGES = (
     "restaurant",
     "orchestrator",
+    "dice",
 )
 
 SCENES: tuple[SceneSpec, ...] = tuple(importlib.import_module(f"app.scenes.{p}").SCENE for p in PACKAGES)
