@@ -73,3 +73,12 @@ def current_theme() -> Theme:
         _c("#f7e1a6"),
         _c("#f3b9b2"),
     )
+
+
+#: One colour per seat (players, workers) that reads on light and dark canvases alike.
+SEAT_COLOURS = ("#3577d4", "#d4503f", "#2e9d6a", "#c48a12", "#8a5cc9", "#1a9bb0", "#d0569b", "#6f7f2a")
+
+
+def seat_colour(seat: int) -> QColor:
+    """The colour of seat ``seat`` (1-based; seats past the palette wrap around)."""
+    return QColor(SEAT_COLOURS[(seat - 1) % len(SEAT_COLOURS)])
