@@ -374,3 +374,208 @@ def test_the_headless_run_reports_rounds_scores_and_winners(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(args, words):
     proc = run_cli("run", "dice", *args)
     assert proc.returncode == 2 and words in proc.stderr and proc.stderr.count("\n") == 1
+
+
+# -- the window -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dice_scene(qtbot):
+    """The dice scene on its own, at 16x; at teardown no QThread or QTimer may be left running."""
+    from PySide6.QtCore import QTimer
+
+    from app.gui.qthreads import RoleThread
+    from app.gui.scenes.dice import DiceScene
+
+    scene = DiceScene(speed=1.0)
+    qtbot.addWidget(scene, before_close_func=lambda w: w.close_scene())
+    scene.resize(1200, 800)
+    scene.show()
+    scene.speed_slider.setValue(6)  # 16x keeps tests short
+    yield scene
+    scene.close_scene()
+    running = [t.objectName() for t in list(RoleThread.instances) if t.isRunning()]
+    timers = [t.objectName() or repr(t) for t in scene.findChildren(QTimer) if t.isActive()]
+    assert not running, f"QThreads left running: {running}"
+    assert not timers, f"QTimers left running: {timers}"
+
+
+def widget(scene, kind, name: str):
+    found = scene.findChild(kind, name)
+    assert found is not None, name
+    return found
+
+
+def click(scene, name: str) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    button = widget(scene, QPushButton, name)
+    assert button.isEnabled(), f"{name} is disabled"
+    button.click()
+
+
+def test_the_window_plays_a_game_to_its_winner(qtbot, dice_scene):
+    from PySide6.QtWidgets import QLabel, QProgressBar, QSpinBox
+
+    scene = dice_scene
+    assert scene.objectName() == "diceScene" and scene.hint()
+    widget(scene, QSpinBox, "playersSpin").setValue(4)
+    widget(scene, QSpinBox, "roundsSpin").setValue(5)
+    click(scene, "startGameButton")
+    winner = widget(scene, QLabel, "winnerLabel")
+
+    def won() -> None:
+        assert winner.text(), scene.view.status
+
+    qtbot.waitUntil(won, timeout=20000)
+    game = scene.game
+    qtbot.waitUntil(lambda: game.stopped, timeout=5000)  # the players left; their threads are joined
+    s = game.summary()
+    assert not scene.host.running() and s["served"] == 5 and s["open"] == 0
+    assert winner.text() == scene.view.winner_text() and s["winners"][0] in winner.text()
+    assert widget(scene, QLabel, "roundLabel").text() == "Game over after 5 rounds"
+    bars = [widget(scene, QProgressBar, f"scoreBar_{n}") for n in range(1, 5)]
+    assert [b.value() for b in bars] == list(s["scores"].values())
+    assert widget(scene, QLabel, "roundsPlayedCount").text() == "5"
+    assert scene.history.rowCount() == 5
+    assert widget(scene, QLabel, "winnerLabel").isVisible()
+    start = widget(scene, type(scene.start_button), "startGameButton")
+    assert start.isEnabled() and "New game" in start.text()
+
+
+def test_disconnect_and_rejoin_from_the_window(qtbot, dice_scene):
+    from PySide6.QtWidgets import QSpinBox
+
+    scene = dice_scene
+    widget(scene, QSpinBox, "playersSpin").setValue(3)
+    widget(scene, QSpinBox, "roundsSpin").setValue(12)
+    click(scene, "startGameButton")
+    scene.player_combo.setCurrentIndex(scene.player_combo.findData("Basil"))
+    click(scene, "disconnectPlayerButton")  # during the countdown: hits Basil's first roll
+    qtbot.waitUntil(lambda: scene.view.broken >= 1 and scene.view.players["Basil"].state == "disconnected")
+    click(scene, "pauseButton")  # no new round until we are done
+    click(scene, "rejoinPlayerButton")
+    click(scene, "pauseButton")
+    qtbot.waitUntil(lambda: scene.view.rejoins == 1, timeout=10000)
+    qtbot.waitUntil(lambda: bool(scene.winner_label.text()), timeout=20000)
+    assert scene.view.players["Basil"].thread == "player-Basil#2"
+    assert scene.game.summary()["rejoins"] == 1
+    broken_rows = [r for r in range(scene.history.rowCount()) if "✕" in scene.history.item(r, 0).text()]
+    assert broken_rows and "Basil disconnected" in scene.history.item(broken_rows[0], 1).text()
+
+
+def test_force_shutdown_mid_game_joins_every_player_and_cancels_the_rest(qtbot, dice_scene):
+    from PySide6.QtWidgets import QLabel
+
+    scene = dice_scene
+    scene.speed_slider.setValue(2)  # 1x: the game is surely under way, not over
+    click(scene, "startGameButton")
+    qtbot.waitUntil(lambda: scene.view.barrier.waiting >= 1, timeout=15000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(scene.simulationStopped, timeout=2000) as blocker:
+        click(scene, "forceShutdownButton")
+    assert time.monotonic() - t0 < 0.5 and blocker.args == [[]]
+    s = scene.game.summary()
+    assert s["cancelled"] == s["placed"] - s["served"] > 0
+    assert widget(scene, QLabel, "cancelledCount").text() == str(s["cancelled"])
+    assert not widget(scene, QLabel, "winnerLabel").text()
+    assert scene.start_button.isEnabled() and not scene.disconnect_button.isEnabled()
+
+
+def test_a_loaded_config_sets_the_controls_and_the_seats(qtbot, dice_scene):
+    from PySide6.QtWidgets import QProgressBar, QWidget
+
+    scene = dice_scene
+    scene.load(DiceConfig(players=7, rounds=2, seed=3))
+    assert (scene.players_spin.value(), scene.rounds_spin.value(), scene.seed_spin.value()) == (7, 2, 3)
+    assert widget(scene, QProgressBar, "scoreBar_7").maximum() == 12
+    assert scene.findChild(QProgressBar, "scoreBar_8") is None
+    assert widget(scene, QWidget, "seat_7") is not None
+    assert not scene.game.started and scene.round_label.text() == "2 rounds, not started"
+    click(scene, "startGameButton")
+    qtbot.waitUntil(lambda: bool(scene.winner_label.text()), timeout=20000)
+    assert scene.game.config.seed == 3 and scene.game.config.players == 7
+
+
+def test_the_scene_selftest_holds(qtbot, dice_scene):
+    results: list[tuple[str, bool]] = []
+
+    def wait(predicate, timeout_s: float) -> bool:
+        try:
+            qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout_s * 1000))
+        except qtbot.TimeoutError:
+            return bool(predicate())
+        return True
+
+    dice_scene.selftest(lambda name, ok: results.append((name, ok)), wait)
+    assert results and all(ok for _, ok in results), results
+
+
+def test_the_gate_draws_every_state(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from app.engine.barrier_view import BarrierView
+    from app.gui.widgets.gate import BarrierGate
+
+    gate = BarrierGate()
+    qtbot.addWidget(gate)
+    gate.resize(gate.sizeHint())
+    view = BarrierView()
+    records = [
+        {
+            "ts": 0.0,
+            "thread": f"t{i}",
+            "kind": "barrier.arrive",
+            "barrier": "b",
+            "gen": 0,
+            "parties": 32,
+            "index": i,
+        }
+        for i in range(31)
+    ]
+    for r in records:
+        view.apply(r)
+    for now in (0.0, 5.0):
+        gate.show_view(view, now)
+        assert not gate.grab().isNull()
+    view.apply(
+        {
+            "ts": 1.0,
+            "thread": "t0",
+            "kind": "barrier.broken",
+            "barrier": "b",
+            "gen": 0,
+            "parties": 32,
+            "cause": "timeout",
+            "breaker": True,
+        }
+    )
+    view.apply({"ts": 1.1, "thread": "t0", "kind": "barrier.reset", "barrier": "b", "gen": 1, "parties": 32})
+    gate.show_view(view, 1.2, label=str.upper)
+    assert not gate.grab().isNull()
+    assert gate.sizeHint().height() > gate.fontMetrics().height() * 4
+    assert isinstance(gate, QWidget) and gate.objectName() == "barrierGate"
+
+
+def test_counter_panel_and_control_row(qtbot):
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    from app.gui.scene_base import SceneBase
+    from app.gui.widgets.controls import ControlRow
+    from app.gui.widgets.counters import CounterPanel
+
+    panel = CounterPanel((("servedCount", "Served"), ("queuedCount", "Queued")))
+    qtbot.addWidget(panel)
+    panel.set_values({"servedCount": 3, "queuedCount": 1})
+    assert panel.findChild(QLabel, "servedCount").text() == "3" and panel.value("queuedCount") == 1
+    scene = SceneBase("someScene")
+    qtbot.addWidget(scene, before_close_func=lambda w: w.close_scene())
+    pressed: list[str] = []
+    start = scene.button("startButton", "&Start", "Start it", None, lambda: pressed.append("start"))
+    row = ControlRow(scene, start, lambda: pressed.append("shutdown"))
+    scene.setLayout(row)
+    widget(scene, QPushButton, "startButton").click()
+    widget(scene, QPushButton, "forceShutdownButton").click()
+    assert pressed == ["start", "shutdown"]
+    assert row.pause_button is widget(scene, QPushButton, "pauseButton")
+    assert widget(scene, QPushButton, "forceShutdownButton").property("role") == "danger"
