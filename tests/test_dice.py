@@ -579,3 +579,24 @@ def test_counter_panel_and_control_row(qtbot):
     assert pressed == ["start", "shutdown"]
     assert row.pause_button is widget(scene, QPushButton, "pauseButton")
     assert widget(scene, QPushButton, "forceShutdownButton").property("role") == "danger"
+
+
+def test_a_scenario_file_configures_the_game(tmp_path):
+    from app.engine.faults import SpecError
+    from app.scenes.scenario import load_scenario
+
+    path = tmp_path / "game-night.toml"
+    path.write_text(
+        'scene = "dice"\n[game]\nplayers = 6\nrounds = 7\nseed = 11\nbarrier_timeout_s = 2.0\n'
+        "[faults]\ndisconnect = 0.1\nrejoin = 0.1\n[restart]\nmax_restarts = 3\n"
+    )
+    config = load_scenario(path).config
+    assert (config.players, config.rounds, config.seed, config.barrier_timeout_s) == (6, 7, 11, 2.0)
+    assert dict(config.faults.rates) == {"disconnect": 0.1, "rejoin": 0.1}
+    assert config.restart.max_restarts == 3
+    proc = run_cli("run", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["served"] == 7
+    path.write_text('scene = "dice"\n[game]\nplayers = 12\n')
+    with pytest.raises(SpecError, match="players: must be from 2 to 8"):
+        load_scenario(path)

@@ -39,6 +39,7 @@ from app.scenes.dice.model import (
     BETWEEN,
     DISCONNECTED,
     MAX_PLAYERS,
+    MAX_ROUNDS,
     MIN_PLAYERS,
     ROLLING,
     WAITING_START,
@@ -47,6 +48,8 @@ from app.scenes.dice.model import (
 )
 from app.scenes.dice.view import COUNTDOWN, OVER, PLAYING, READY, DiceView, PlayerView, RoundEntry, join_names
 from app.trace.recorder import Record, TraceRecorder
+
+HISTORY_ROWS = 200
 
 #: The shared tones of SceneSpec.tones, as the theme names its colours.
 _TONE_KEYS = {"event": "waiting on event", "gone": "walked out", "info": "serving"}
@@ -224,6 +227,7 @@ class DiceScene(SceneBase):
         self.score_names: list[QLabel] = []
         self._history_shown = 0
         self._ended_handled = False
+        self._shown = (0, 0, 0)
         self._build()
         self.load(self.config)
 
@@ -246,9 +250,9 @@ class DiceScene(SceneBase):
         self.shutdown_button = self.controls.shutdown_button
         self.players_spin = QSpinBox(objectName="playersSpin", minimum=MIN_PLAYERS, maximum=MAX_PLAYERS)
         self.players_spin.setToolTip("Players (threads) in the next game")
-        self.rounds_spin = QSpinBox(objectName="roundsSpin", minimum=1, maximum=99)
+        self.rounds_spin = QSpinBox(objectName="roundsSpin", minimum=1, maximum=MAX_ROUNDS)
         self.rounds_spin.setToolTip("Rounds in the next game")
-        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=999_999)
+        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1)
         self.seed_spin.setToolTip("Seed: every roll depends only on the seed, the round and the player")
         self.player_combo = QComboBox(objectName="faultPlayerCombo")
         self.player_combo.setToolTip("The player a disconnect, lag or rejoin is for")
@@ -426,6 +430,7 @@ class DiceScene(SceneBase):
             (self.seed_spin, config.seed),
         ):
             spin.setValue(min(value, spin.maximum()))
+        self._shown = self._spins()
         recorder = TraceRecorder()
         game = DiceGame(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
@@ -449,13 +454,15 @@ class DiceScene(SceneBase):
         self.attach(game)
         self._frame()
 
+    def _spins(self) -> tuple[int, int, int]:
+        return self.players_spin.value(), self.rounds_spin.value(), self.seed_spin.value()
+
     def _chosen_config(self) -> DiceConfig:
-        return dataclasses.replace(
-            self.config,
-            players=self.players_spin.value(),
-            rounds=self.rounds_spin.value(),
-            seed=self.seed_spin.value(),
-        )
+        """The loaded config, with whatever the user changed in the spin boxes since."""
+        if self._spins() == self._shown:
+            return self.config  # a scenario's seed may be larger than a spin box holds
+        players, rounds, seed = self._spins()
+        return dataclasses.replace(self.config, players=players, rounds=rounds, seed=seed)
 
     @Slot()
     def start_game(self) -> None:
@@ -547,17 +554,19 @@ class DiceScene(SceneBase):
         return f"Round {v.round} of {total}{replay}"
 
     def _sync_history(self) -> None:
-        entries = list(self.view.history)
-        if len(entries) == self._history_shown:
+        fresh = self.view.history_total - self._history_shown
+        if fresh <= 0:
             return
         t = current_theme()
         names = list(self.view.players)
         columns = len(names) + 2
-        for entry in entries[self._history_shown :]:
+        for entry in list(self.view.history)[-fresh:]:
             row = self.history.rowCount()
             self.history.insertRow(row)
             self._history_row(row, entry, names, columns, t)
-        self._history_shown = len(entries)
+        while self.history.rowCount() > HISTORY_ROWS:  # a long game keeps its latest rounds
+            self.history.removeRow(0)
+        self._history_shown = self.view.history_total
         self.history.scrollToBottom()
 
     def _history_row(self, row: int, e: RoundEntry, names: list[str], columns: int, t: Theme) -> None:

@@ -37,6 +37,8 @@ def flash(view: BarrierView, now: float) -> tuple[Outcome | None, float]:
     o = view.outcome
     if o is None:
         return None, 0.0
+    if view.arrivals and not ((o.barrier, o.gen) == (view.barrier, view.gen) and o.kind in (PASS, BROKEN)):
+        return None, 0.0  # the next round has begun to arrive: that is the news now
     left = 1.0 - (now - o.ts) / FLASH_S.get(o.kind, 1.0)
     if o.kind == RESET and len(view.outcomes) > 1:  # a reset right after a break: show the break
         prev = view.outcomes[-2]

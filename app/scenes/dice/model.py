@@ -182,8 +182,9 @@ class DiceGame(Simulation):
         self._demand_rng = round_rng(self.config.seed, "demand")
         self.faults: Counter[str] = Counter()
         self.broken_rounds = 0
-        self.disconnects: list[str] = []
-        self.rejoins: list[str] = []
+        # Per player, in order of first time: counts, so memory stays flat on long runs.
+        self.disconnects: Counter[str] = Counter()
+        self.rejoins: Counter[str] = Counter()
         self.escalated = ""
         self.started = False
 
@@ -417,7 +418,7 @@ class DiceGame(Simulation):
             return
         self.faults["rejoin"] += 1
         self.recorder.record("fault.injected", fault="rejoin", player=p.name, source=source)
-        self.rejoins.append(p.name)
+        self.rejoins[p.name] += 1
         p.pending = ""
         self._spawn_player(p)
         self.recorder.record("player.rejoined", player=p.name, seat=p.seat, worker=p.thread, score=p.score)
@@ -572,7 +573,7 @@ class DiceGame(Simulation):
     def _disconnected(self, p: Player, leaving: tuple[Round, bool] | None) -> None:
         with self._lock:
             p.connected, p.alive, p.ready, p.state = False, False, False, DISCONNECTED
-            self.disconnects.append(p.name)
+            self.disconnects[p.name] += 1
             rnd = self._round
             number = rnd.number if rnd is not None else 0
             self.recorder.record("player.disconnected", player=p.name, round=number, score=p.score)
@@ -636,9 +637,9 @@ class DiceGame(Simulation):
             "scores": scores,
             "winners": winners,
             "game_over": self.game_over,
-            "disconnects": len(self.disconnects),
-            "rejoins": len(self.rejoins),
-            "disconnected": list(self.disconnects),
+            "disconnects": sum(self.disconnects.values()),
+            "rejoins": sum(self.rejoins.values()),
+            "disconnected": list(self.disconnects),  # who, each once
             "rejoined": list(self.rejoins),
             "cancel_reasons": dict(self.cancel_reasons),
         }

@@ -78,6 +78,7 @@ class DiceView:
     rejoins: int = 0
     winners: tuple[str, ...] = ()
     history: deque[RoundEntry] = field(default_factory=lambda: deque(maxlen=200))
+    history_total: int = 0  # entries ever made (the deque keeps the newest)
     last_fault: str = ""
     reason: str = ""
 
@@ -204,6 +205,7 @@ def _left_barrier(v: DiceView, r: Record) -> None:
 def _closed(v: DiceView, r: Record) -> None:
     v.served += 1
     v._set_scores(r["scores"])
+    v.history_total += 1
     v.history.append(
         RoundEntry(
             r["round"],
@@ -223,6 +225,7 @@ def _broken(v: DiceView, r: Record) -> None:
         pv = v.players.get(name)
         if pv is not None:
             pv.lagging = False
+    v.history_total += 1
     v.history.append(
         RoundEntry(
             r["round"],
