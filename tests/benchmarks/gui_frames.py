@@ -117,7 +117,7 @@ def main() -> None:
     window = create_window()
     window.resize(1280, 820)
     window.show()
-    scene = window.restaurant
+    scene = window.scene("restaurant")
     scene.speed_slider.setValue(6)  # 16x
     scene.restart_kitchen(KitchenConfig.with_station_count(16, rehire_after_s=None))
     idle = measure(app, scene, args.seconds / 2, busy=False)
