@@ -4,6 +4,7 @@ many views do (a tab strip gets crowded past five or six)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
 
@@ -35,10 +36,11 @@ class SceneNavigator(QWidget):
         item.setSizeHint(QSize(0, self.fontMetrics().height() * 2 + 4))
         self.list.addItem(item)
         index = self.stack.addWidget(page)
-        widest = max(
-            self.fontMetrics().horizontalAdvance(self.list.item(i).text()) for i in range(self.count())
-        )
-        self.list.setFixedWidth(widest + self.fontMetrics().height() * 3)
+        bold = self.font()
+        bold.setBold(True)  # the selected item is drawn bold
+        fm = QFontMetrics(bold)
+        widest = max(fm.horizontalAdvance(self.list.item(i).text()) for i in range(self.count()))
+        self.list.setFixedWidth(widest + fm.height() * 4)
         if self.list.currentRow() < 0:
             self.list.setCurrentRow(0)
         return index

@@ -113,6 +113,7 @@ class SceneBase(QWidget):
         """Lay a scene out: control rows and counters on top, its canvas over the timeline and
         log below. Returns the status label (named ``status_name``) placed beside the counters."""
         status = QLabel("", objectName=status_name)
+        status.setProperty("role", "status")
         status.setWordWrap(True)
         counters.addWidget(status, 0, counters.columnCount(), 2, 1)
         counters.setColumnStretch(counters.columnCount() - 1, 1)
