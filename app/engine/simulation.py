@@ -30,6 +30,8 @@ class Simulation(ABC):
     scenario = "simulation"
     #: Why a headless run that ended by itself stops its workers.
     end_reason = "run complete"
+    #: The scene's frozen config dataclass (set by the subclass).
+    config: Any
 
     def __init__(
         self,

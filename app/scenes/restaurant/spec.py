@@ -78,6 +78,7 @@ SCENE = SceneSpec(
     from_toml=_from_toml,
     build=_build,
     view_model=lambda config: KitchenView.for_stations(config.stations),
+    units_flag="orders",
     view="app.gui.scenes.restaurant:RestaurantScene",
     flags=(
         Flag("orders", "orders placed at the start (default 20)"),
