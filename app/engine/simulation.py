@@ -13,7 +13,7 @@ from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
-#: Every worker must have ended this long after a forced shutdown (DESIGN.md).
+#: Every worker must have ended this long after a forced shutdown (docs/quality-bars.md).
 STOP_DEADLINE_S = 0.5
 
 

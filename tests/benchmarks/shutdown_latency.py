@@ -4,7 +4,7 @@
 
 For each speed (0.25x, 1x, 16x, max) and state (idle, cooking, paused, mid-fault), and for
 the orchestrator (processing, restarting), stop() is timed; the baseline is joining the same
-number of plain threads that wait on an Event. Bar (DESIGN.md): 500 ms. Prints one JSON line.
+number of plain threads that wait on an Event. Bar (docs/quality-bars.md): 500 ms. Prints one JSON line.
 """
 
 from __future__ import annotations

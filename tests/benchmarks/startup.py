@@ -4,7 +4,7 @@ window, all measured in this run.
     python tests/benchmarks/startup.py [--runs 5] [--frozen dist/kitchen-sync/kitchen-sync]
 
 Prints one JSON line: median seconds for each, and ratios against the bare window.
-Bar (DESIGN.md): the window painted within 1 s of launch from source.
+Bar (docs/quality-bars.md): the window painted within 1 s of launch from source.
 """
 
 from __future__ import annotations
