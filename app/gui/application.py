@@ -95,7 +95,7 @@ class ErrorReporter(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Kitchen Sync: unexpected error",
-            "Something went wrong. The kitchen keeps running where it can.",
+            "Something went wrong. The app keeps running where it can.",
         )
         box.setInformativeText(f"The details are also in the log:\n{self.log_path}")
         box.setDetailedText(text)

@@ -201,6 +201,11 @@ class SceneBase(QWidget):
         """A first step for the user, shown in the status bar when the scene comes up."""
         raise NotImplementedError
 
+    def pose(self, spin: Callable[..., None]) -> None:
+        """Bring the scene into a telling moment for the README's screenshot.
+        ``spin(seconds, until=None)`` processes events for up to ``seconds``."""
+        raise NotImplementedError
+
     def selftest(self, check: Check, wait: Wait) -> None:
         """Drive this scene through work, a fault, recovery and shutdown (``selftest``)."""
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
@@ -163,6 +164,19 @@ class OrchestratorScene(SceneBase):
 
     def hint(self) -> str:
         return "Start the system to bring its components up in dependency order"
+
+    def pose(self, spin: Callable[..., None]) -> None:
+        """The system processing, then a crash that sends it to ERROR and a restart under way."""
+        self.load(SystemConfig(requests=None))
+        self.speed_slider.setValue(4)  # 4x
+        self.start_system()
+        spin(8.0, lambda: self.view.state == "PROCESSING")
+        spin(1.0)
+        self.component_combo.setCurrentIndex(self.component_combo.findData("Cache"))
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("crash"))
+        self.fail_component()
+        spin(4.0, lambda: any(c.status == "restarting" for c in self.view.components.values()))
+        spin(0.3)
 
     def selftest(self, check: Check, wait: Wait) -> None:
         state = lambda: self.state_label.text()

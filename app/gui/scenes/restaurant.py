@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.budget import RestartPolicy
 from app.engine.clock import SimClock
 from app.gui.scene_base import Check, SceneBase, Wait, set_if_changed
 from app.gui.scenes.restaurant_canvas import KitchenCanvas
@@ -180,6 +182,18 @@ class RestaurantScene(SceneBase):
 
     def hint(self) -> str:
         return "Place an order to start the kitchen"
+
+    def pose(self, spin: Callable[..., None]) -> None:
+        """Orders queued, one chef crashed and counting down to its restart, the others at
+        the barrier."""
+        self.restart_kitchen(KitchenConfig(rehire_after_s=None, restart=RestartPolicy(backoff_s=4.0)))
+        self.speed_slider.setValue(3)  # 2x
+        self.place_order(6)
+        spin(3.0, lambda: self.view.served >= 2)
+        self.target_combo.setCurrentIndex(self.target_combo.findData("main"))
+        self.inject("crash")
+        spin(6.0, lambda: self.view.stations["main"].state == "restarting")
+        spin(0.4)
 
     def selftest(self, check: Check, wait: Wait) -> None:
         count = lambda name: int(self.counter_labels[name].text())
