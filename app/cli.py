@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from app.engine.clock import parse_speed
+from app.engine.contract import Flag
 from app.engine.faults import SpecError
-from app.scenes.contract import Flag
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

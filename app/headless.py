@@ -15,10 +15,10 @@ from types import FrameType
 from typing import Any
 
 from app.engine.clock import SimClock
+from app.engine.contract import SceneSpec
 from app.engine.faults import SpecError
 from app.engine.simulation import Simulation
 from app.scenes import registry
-from app.scenes.contract import SceneSpec
 from app.scenes.scenario import load_scenario
 from app.trace.export import ChromeTraceWriter, JsonlWriter
 from app.trace.recorder import TraceRecorder, bind_thread_name

@@ -76,6 +76,6 @@ def main_window(qtbot):
 def scene(main_window):
     from PySide6.QtWidgets import QSlider
 
-    s = main_window.restaurant
+    s = main_window.scene("restaurant")
     s.findChild(QSlider, "speedSlider").setValue(6)  # 16x keeps tests short
     return s

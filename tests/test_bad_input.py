@@ -198,7 +198,7 @@ def test_an_unexpected_worker_exception_shuts_the_scene_down_in_order():
 
 def test_records_arriving_after_the_scene_closed_are_harmless(qtbot, main_window):
     """A worker's record may cross after the window closed: nothing is left attached."""
-    scene = main_window.restaurant
+    scene = main_window.scene("restaurant")
     recorder = scene.kitchen.recorder
     scene.close_scene()
     done = threading.Event()

@@ -1,4 +1,5 @@
-"""Lint, format and the Qt-free core contract run with the tests, so CI checks them."""
+"""Lint, format, the layer contracts and the absence of import cycles run with the tests,
+so CI checks them."""
 
 from __future__ import annotations
 
@@ -25,6 +26,21 @@ def test_ruff(args):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_core_imports_no_qt():
+def test_import_contracts_hold():
+    """Layers, independent scenes, a Qt-free core (pyproject.toml's import-linter contracts)."""
     proc = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_import_cycles():
+    """No module of the app imports, through any chain, a module that imports it back."""
+    import grimp
+
+    graph = grimp.build_graph("app")
+    cycles = set()
+    for importer in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(importer):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back:
+                cycles.add(" -> ".join((importer, *back)))
+    assert not cycles, sorted(cycles)

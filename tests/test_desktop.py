@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QSlider
 
-from app.gui.application import ErrorReporter, app_icon, create_window, log_dir, settings
+from app.gui.application import ErrorReporter, app_icon, create_window, log_dir
+from app.gui.settings import settings
 
 
 def test_geometry_scene_and_speed_are_remembered(qtbot):
@@ -12,14 +13,14 @@ def test_geometry_scene_and_speed_are_remembered(qtbot):
     qtbot.addWidget(first)
     first.show()
     first.tabs.setCurrentIndex(1)
-    first.orchestrator.findChild(QSlider, "speedSlider").setValue(5)
+    first.scene("orchestrator").findChild(QSlider, "speedSlider").setValue(5)
     first.close()
     saved = settings().value("window/geometry")
     assert saved == first.saveGeometry()
     second = create_window()
     qtbot.addWidget(second)
     assert second.tabs.currentIndex() == 1
-    assert second.orchestrator.speed == 8.0
+    assert second.scene("orchestrator").speed == 8.0
     # The offscreen screen is 800x600, smaller than the window, so Qt refits the restored
     # rectangle; what can be checked here is that the saved geometry is valid to restore.
     assert second.restoreGeometry(saved)
@@ -31,7 +32,7 @@ def test_window_icon_and_title(qapp):
     icon = app_icon()
     assert not icon.isNull() and len(icon.availableSizes()) >= 6
     window = create_window()
-    assert window.windowTitle() == "Kitchen Sync"
+    assert window.windowTitle().endswith("— Kitchen Sync")
     assert not QApplication.windowIcon().isNull()
     window.close()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QWidget
 
 from app.engine.states import STATES
 
 
 def ui(main_window):
-    scene = main_window.findChild(QTabWidget, "sceneTabs").findChild(QWidget, "orchestratorScene")
+    scene = main_window.findChild(QWidget, "sceneTabs").findChild(QWidget, "orchestratorScene")
     scene.findChild(QSlider, "speedSlider").setValue(6)
     return scene
 
@@ -105,4 +105,4 @@ def test_a_good_scenario_file_loads_into_its_tab(qtbot, main_window):
     assert main_window.tabs.currentWidget() is scene
     assert list(scene.view.components) == ["Database", "Queue", "Auth", "Worker", "API server"]
     assert main_window.open_scenario(str(resource_path("scenarios", "busy-kitchen.toml")))
-    assert len(main_window.restaurant.view.stations) == 6
+    assert len(main_window.scene("restaurant").view.stations) == 6

@@ -7,9 +7,10 @@ import time
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider
 
 from app.engine.faults import FaultPlan
+from app.gui.navigator import SceneNavigator
 from app.scenes.restaurant.model import FAULT_KINDS, KitchenConfig
 
 
@@ -26,7 +27,7 @@ def click(scene, name: str) -> None:
 
 def test_window_has_the_automation_names(main_window):
     assert main_window.objectName() == "mainWindow"
-    tabs = main_window.findChild(QTabWidget, "sceneTabs")
+    tabs = main_window.findChild(SceneNavigator, "sceneTabs")
     assert tabs.widget(0).objectName() == "restaurantScene"
     scene = tabs.widget(0)
     for name in (

@@ -13,7 +13,7 @@ from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
-#: Every worker must have ended this long after a forced shutdown (DESIGN.md).
+#: Every worker must have ended this long after a forced shutdown (docs/quality-bars.md).
 STOP_DEADLINE_S = 0.5
 
 
@@ -30,6 +30,8 @@ class Simulation(ABC):
     scenario = "simulation"
     #: Why a headless run that ended by itself stops its workers.
     end_reason = "run complete"
+    #: The scene's frozen config dataclass (set by the subclass).
+    config: Any
 
     def __init__(
         self,

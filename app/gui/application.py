@@ -43,16 +43,6 @@ def log_dir() -> Path:
     return path
 
 
-def settings():  # -> QSettings; an INI file in the user's config folder
-    """KITCHEN_SYNC_CONFIG_DIR, if set, is used instead (tests give each run its own)."""
-    from PySide6.QtCore import QSettings
-
-    base = os.environ.get("KITCHEN_SYNC_CONFIG_DIR") or QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.AppConfigLocation
-    )
-    return QSettings(str(Path(base) / "kitchen-sync.ini"), QSettings.Format.IniFormat)
-
-
 def setup_logging() -> Path:
     """Log to a file in the user's log folder (stdout may not exist in a frozen app)."""
     path = log_dir() / "kitchen-sync.log"
@@ -105,7 +95,7 @@ class ErrorReporter(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Kitchen Sync: unexpected error",
-            "Something went wrong. The kitchen keeps running where it can.",
+            "Something went wrong. The app keeps running where it can.",
         )
         box.setInformativeText(f"The details are also in the log:\n{self.log_path}")
         box.setDetailedText(text)

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTableView, QVBoxL
 
 from app.trace.recorder import Record
 
-FILTERS = ("all", "order", "barrier", "event", "worker", "fault", "state", "component", "shutdown")
+#: Record kind prefixes every scene has; a scene adds its own (``SceneSpec.log_filters``).
+COMMON_FILTERS = ("barrier", "event", "worker", "fault", "shutdown")
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -81,13 +82,16 @@ class TraceTableModel(QAbstractTableModel):
 class EventLog(QWidget):
     """A filter box over a table; keeps its own bounded history so a filter change refills."""
 
-    def __init__(self, parent: QWidget | None = None, history: int = 20000) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, history: int = 20000, filters: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(parent)
+        self.filters = ("all", *filters, *(f for f in COMMON_FILTERS if f not in filters))
         self.setObjectName("eventLog")
         self._history: deque[Record] = deque(maxlen=history)
         self.model = TraceTableModel()
         self.filter = QComboBox(objectName="eventFilter")
-        self.filter.addItems([f if f == "all" else f + ".*" for f in FILTERS])
+        self.filter.addItems([f if f == "all" else f + ".*" for f in self.filters])
         self.filter.setToolTip("Show only records of one kind")
         self.filter.setAccessibleName("Event log filter")
         self.filter.currentIndexChanged.connect(self._filter_changed)
@@ -128,6 +132,6 @@ class EventLog(QWidget):
 
     @Slot(int)
     def _filter_changed(self, index: int) -> None:
-        choice = FILTERS[index]
+        choice = self.filters[index]
         self.model.refill("" if choice == "all" else choice, list(self._history))
         self.table.scrollToBottom()

@@ -1,22 +1,33 @@
-"""The main window: scene tabs, menus, status bar."""
+"""The main window: a scene per registry entry in a sidebar, menus, status bar."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.engine.faults import SpecError
+from app.gui.navigator import SceneNavigator
 from app.gui.scene_base import SceneBase
-from app.gui.scenes.orchestrator import OrchestratorScene
-from app.gui.scenes.restaurant import RestaurantScene
+from app.gui.settings import settings
 from app.resources import resource_path
+from app.scenes import registry
 from app.scenes.scenario import load_scenario
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Kitchen Sync"
+
+
+def view_class(view: str) -> type[SceneBase]:
+    """The window tab a ``SceneSpec.view`` ("module:Class") names."""
+    module, _, name = view.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, SceneBase)):
+        raise TypeError(f"{view} is not a SceneBase")
+    return cls
 
 
 class MainWindow(QMainWindow):
@@ -24,58 +35,60 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_TITLE)
-        self.tabs = QTabWidget(objectName="sceneTabs")
-        self.tabs.setDocumentMode(True)
-        self.restaurant = RestaurantScene(self)
-        self.tabs.addTab(self.restaurant, "&Restaurant")
-        self.orchestrator = OrchestratorScene(self)
-        self.tabs.addTab(self.orchestrator, "&Orchestrator")
+        self.tabs = SceneNavigator(self)
+        self._by_name: dict[str, SceneBase] = {}
+        for spec in registry.SCENES:
+            scene = view_class(spec.view)(self)
+            self._by_name[spec.name] = scene
+            self.tabs.addTab(scene, spec.title, spec.summary)
         self.setCentralWidget(self.tabs)
         self._menus()
         self.resize(1280, 820)
         self.closed_cleanly: bool | None = None
         self.restore_settings()
-        self.tabs.currentChanged.connect(self._hint)
-        self._hint()
+        self.tabs.currentChanged.connect(self._scene_changed)
+        self._scene_changed()
+
+    def scene(self, name: str) -> SceneBase:
+        """The tab of the scene called ``name`` (its ``SceneSpec.name``)."""
+        return self._by_name[name]
+
+    def scenes(self) -> list[SceneBase]:
+        return list(self._by_name.values())
+
+    def current_scene(self) -> SceneBase:
+        return self.scenes()[self.tabs.currentIndex()]
 
     @Slot()
-    def _hint(self) -> None:
-        """A first step for the scene on show, in the status bar."""
-        hint = (
-            "Place an order to start the kitchen"
-            if self.tabs.currentWidget() is self.restaurant
-            else ("Start the system to bring its components up in dependency order")
-        )
-        self.statusBar().showMessage(hint, 5000)
+    def _scene_changed(self) -> None:
+        """The title says where the user is; the status bar suggests a first step."""
+        scene = self.current_scene()
+        self.setWindowTitle(f"{scene.scene.title} — {APP_TITLE}")
+        self.statusBar().showMessage(scene.hint(), 5000)
+        for action in self._scene_actions.actions():
+            action.setChecked(action.data() == scene.scene.name)
 
     def restore_settings(self) -> None:
-        """Window geometry, the last scene and each scene's speed, as the user left them."""
-        from app.gui.application import settings
-
+        """Window geometry, the last scene (by name) and each scene's speed."""
         s = settings()
         geometry = s.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        tab = s.value("window/scene", 0, type=int)
-        if 0 <= tab < self.tabs.count():
-            self.tabs.setCurrentIndex(tab)
+        name = s.value("window/scene", "", type=str)
+        if name in self._by_name:
+            self.tabs.setCurrentWidget(self._by_name[name])
         for scene in self.scenes():
-            speed = s.value(f"{scene.objectName()}/speed", -1, type=int)
+            speed = s.value(f"{scene.scene.name}/speed", -1, type=int)
             if 0 <= speed <= scene.speed_slider.maximum():
                 scene.speed_slider.setValue(speed)
 
     def save_settings(self) -> None:
-        from app.gui.application import settings
-
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/scene", self.tabs.currentIndex())
+        s.setValue("window/scene", self.current_scene().scene.name)
         for scene in self.scenes():
-            s.setValue(f"{scene.objectName()}/speed", scene.speed_slider.value())
+            s.setValue(f"{scene.scene.name}/speed", scene.speed_slider.value())
         s.sync()
-
-    def scenes(self) -> list[SceneBase]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]  # type: ignore[misc]
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -96,19 +109,31 @@ class MainWindow(QMainWindow):
         file_menu.addActions([jsonl, chrome])
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        scene_menu = self.menuBar().addMenu("&Scenes")
+        self._scene_actions = QActionGroup(self)
+        for i, scene in enumerate(self.scenes()):
+            spec = scene.scene
+            action = QAction(spec.title, self, objectName=f"goto_{spec.name}", checkable=True)
+            action.setData(spec.name)
+            action.setToolTip(spec.summary)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Alt+{i + 1}"))
+            action.triggered.connect(lambda _checked=False, w=scene: self.tabs.setCurrentWidget(w))
+            self._scene_actions.addAction(action)
+            scene_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Kitchen Sync", self, objectName="aboutAction")
         about.triggered.connect(self.about)
         help_menu.addAction(about)
 
     def _export(self, chrome: bool) -> None:
-        scene = self.tabs.currentWidget()
+        scene = self.current_scene()
         suffix, kind = ("json", "Chrome trace (*.json)") if chrome else ("jsonl", "Trace (*.jsonl)")
         path, _ = QFileDialog.getSaveFileName(self, "Export trace", f"kitchen-sync-trace.{suffix}", kind)
         if not path:
             return
         try:
-            n = scene.export_trace(path, chrome=chrome)  # type: ignore[attr-defined]
+            n = scene.export_trace(path, chrome=chrome)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc.strerror or exc}")
             return
@@ -129,12 +154,9 @@ class MainWindow(QMainWindow):
             box.setObjectName("scenarioErrorDialog")
             box.open()
             return False
-        if scenario.scene == "restaurant":
-            self.restaurant.restart_kitchen(scenario.config)  # type: ignore[arg-type]
-            self.tabs.setCurrentWidget(self.restaurant)
-        else:
-            self.orchestrator.load(scenario.config)  # type: ignore[arg-type]
-            self.tabs.setCurrentWidget(self.orchestrator)
+        scene = self._by_name[scenario.scene]
+        scene.load(scenario.config)
+        self.tabs.setCurrentWidget(scene)
         self.statusBar().showMessage(f"Loaded scenario '{scenario.title}'", 5000)
         return True
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
+from app.engine.contract import SceneSpec
 from app.engine.simulation import Simulation
 from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
@@ -26,24 +28,36 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 FRAME_MS = 33
 
 
+#: A scene's scripted checks for ``python -m app selftest``: ``check(name, ok)`` reports one
+#: check; ``wait(predicate, timeout_s)`` processes events until it holds (True) or not.
+Check = Callable[[str, bool], None]
+Wait = Callable[[Callable[[], bool], float], bool]
+
+
 class SceneBase(QWidget):
-    """Owns one simulation at a time; subclasses fold records into their view and draw it."""
+    """Owns one simulation at a time; subclasses fold records into their view and draw it.
+
+    A subclass sets ``scene`` (its ``SceneSpec``) and implements ``apply_record``, ``draw``,
+    ``load``, ``hint`` and ``selftest``; the window finds it through the registry.
+    """
+
+    scene: ClassVar[SceneSpec]
 
     #: Emitted in the GUI thread after each batch of trace records has been applied.
     recordsApplied = Signal(list)  # noqa: N815 - Qt naming
     #: Emitted in the GUI thread once the simulation has stopped: names of threads still alive.
     simulationStopped = Signal(list)  # noqa: N815
 
-    def __init__(self, name: str, parent: QWidget | None = None, speed: float = 1.0) -> None:
+    def __init__(self, parent: QWidget | None = None, speed: float = 1.0) -> None:
         super().__init__(parent)
-        self.setObjectName(name)
+        self.setObjectName(f"{self.scene.name}Scene")
         self.sim: Simulation | None = None
         self.host = QThreadHost()
         self.bridge = TraceBridge(self)
         self.bridge.batch.connect(self._apply)
-        self.timeline = Timeline()
+        self.timeline = Timeline(self.scene.lanes)
         self.timeline_view = TimelineView(self)
-        self.event_log = EventLog(self)
+        self.event_log = EventLog(self, filters=self.scene.log_filters)
         self._build_common(speed)
         self.frame_timer = QTimer(self, objectName="frameTimer")
         self.frame_timer.setInterval(FRAME_MS)
@@ -99,6 +113,7 @@ class SceneBase(QWidget):
         """Lay a scene out: control rows and counters on top, its canvas over the timeline and
         log below. Returns the status label (named ``status_name``) placed beside the counters."""
         status = QLabel("", objectName=status_name)
+        status.setProperty("role", "status")
         status.setWordWrap(True)
         counters.addWidget(status, 0, counters.columnCount(), 2, 1)
         counters.setColumnStretch(counters.columnCount() - 1, 1)
@@ -149,7 +164,7 @@ class SceneBase(QWidget):
         """Show ``sim`` from now on (the previous one must be stopped)."""
         self.bridge.detach()
         self.sim = sim
-        self.timeline = Timeline()
+        self.timeline = Timeline(self.scene.lanes)
         self.event_log.clear()
         self.bridge.attach(sim.recorder)
         self.sync_pause_button()
@@ -176,6 +191,24 @@ class SceneBase(QWidget):
         alive = self.stop_simulation("window closed")
         self.bridge.detach()
         return alive
+
+    # -- what each scene implements ------------------------------------------------------
+    def load(self, config: Any) -> None:
+        """Open a fresh simulation from ``config`` (a scenario file's)."""
+        raise NotImplementedError
+
+    def hint(self) -> str:
+        """A first step for the user, shown in the status bar when the scene comes up."""
+        raise NotImplementedError
+
+    def pose(self, spin: Callable[..., None]) -> None:
+        """Bring the scene into a telling moment for the README's screenshot.
+        ``spin(seconds, until=None)`` processes events for up to ``seconds``."""
+        raise NotImplementedError
+
+    def selftest(self, check: Check, wait: Wait) -> None:
+        """Drive this scene through work, a fault, recovery and shutdown (``selftest``)."""
+        raise NotImplementedError
 
     # -- trace in, pixels out -------------------------------------------------------------
     def apply_record(self, rec: Record) -> None:
@@ -221,7 +254,7 @@ class SceneBase(QWidget):
         if self.sim is None:
             return 0
         records = self.sim.recorder.snapshot()
-        writer = ChromeTraceWriter(path) if chrome else JsonlWriter(path)
+        writer = ChromeTraceWriter(path, spans=self.scene.spans) if chrome else JsonlWriter(path)
         try:
             for rec in records:
                 writer(rec)

@@ -1,7 +1,7 @@
 """Refresh the README's screenshots: ``python -m app.gui.screenshot [OUT_DIR]``.
 
-Drives the real window offscreen into a telling moment (orders queued, one chef crashed and
-counting down to its restart, the others waiting at the barrier) and saves PNGs.
+Drives the real window offscreen, each scene into a telling moment of its own choosing
+(``SceneBase.pose``), and saves one PNG per scene, named after it.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QStandardPaths
 
-    from app.engine.budget import RestartPolicy
     from app.gui.application import create_window, ensure_app
-    from app.scenes.restaurant.model import KitchenConfig
 
     QStandardPaths.setTestModeEnabled(True)  # never read or write the user's own settings
 
@@ -37,19 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window()
     window.resize(1280, 820)
     window.show()
-    scene = window.restaurant
-    window.tabs.setCurrentWidget(scene)
-    scene.restart_kitchen(KitchenConfig(rehire_after_s=None, restart=RestartPolicy(backoff_s=4.0)))
-    scene.speed_slider.setValue(3)  # 2x
-    scene.place_order(6)
-    _spin(app, 3.0, lambda: scene.view.served >= 2)
-    scene.target_combo.setCurrentIndex(scene.target_combo.findData("main"))
-    scene.inject("crash")
-    _spin(app, 6.0, lambda: scene.view.stations["main"].state == "restarting")
-    _spin(app, 0.4)
-    window.grab().save(str(out / "restaurant.png"))
+    for scene in window.scenes():
+        window.tabs.setCurrentWidget(scene)
+        scene.pose(lambda seconds, until=None: _spin(app, seconds, until))
+        path = out / f"{scene.scene.name}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path}")
+        scene.stop_simulation("screenshot taken")
     window.close()
-    print(f"wrote {out / 'restaurant.png'}")
     return 0
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication
+
+from app.engine.timeline import CRASHED, IDLE, STOPPED, WAITING_BARRIER, WAITING_EVENT, WORKING
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class Theme:
     text: QColor
     muted: QColor
     accent: QColor
+    #: Shared tones every scene maps its own state names onto (``SceneSpec.tones``).
+    tones: dict[str, QColor]
+    #: Timeline lane states (the engine's names) -> colour.
     states: dict[str, QColor]
     ticket_fresh: QColor
     ticket_warm: QColor
@@ -27,25 +33,37 @@ def _c(hex_: str) -> QColor:
     return QColor(hex_)
 
 
-_STATE_LIGHT = {
-    "preparing": "#2e9d6a",
+_TONES = {
     "working": "#2e9d6a",
     "waiting": "#e0a526",
-    "waiting at barrier": "#e0a526",
-    "serving": "#3577d4",
-    "waiting on event": "#8a7fd6",
+    "event": "#8a7fd6",
+    "info": "#3577d4",
     "idle": "#a9b4bf",
     "crashed": "#d64545",
     "restarting": "#e07a2e",
-    "walked out": "#9aa3ad",
+    "gone": "#9aa3ad",
     "stopped": "#6b7682",
 }
+_LANE_TONES = {
+    WORKING: "working",
+    WAITING_BARRIER: "waiting",
+    WAITING_EVENT: "event",
+    IDLE: "idle",
+    CRASHED: "crashed",
+    STOPPED: "stopped",
+}
+
+
+def tone_of(theme: Theme, tones: Mapping[str, str], state: str) -> QColor:
+    """The colour of a scene's own state name, through the scene's state -> tone map."""
+    return theme.tones.get(tones.get(state, state), theme.muted)
 
 
 def current_theme() -> Theme:
     hints = QGuiApplication.styleHints() if QGuiApplication.instance() else None
     dark = bool(hints and hints.colorScheme() == Qt.ColorScheme.Dark)
-    states = {k: _c(v) for k, v in _STATE_LIGHT.items()}
+    tones = {k: _c(v) for k, v in _TONES.items()}
+    states = {lane: tones[tone] for lane, tone in _LANE_TONES.items()}
     if dark:
         return Theme(
             True,
@@ -55,6 +73,7 @@ def current_theme() -> Theme:
             _c("#e8eaed"),
             _c("#9aa3ad"),
             _c("#e58a3a"),
+            tones,
             states,
             _c("#2e9d6a"),
             _c("#e0a526"),
@@ -68,6 +87,7 @@ def current_theme() -> Theme:
         _c("#2b2f36"),
         _c("#6f7781"),
         _c("#c8642a"),
+        tones,
         states,
         _c("#cfe9d9"),
         _c("#f7e1a6"),

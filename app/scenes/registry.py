@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 
+from app.engine.contract import SceneSpec
 from app.engine.faults import SpecError
-from app.scenes.contract import SceneSpec
 
 PACKAGES = (
     "restaurant",

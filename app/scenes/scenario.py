@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.engine.contract import SceneSpec
 from app.engine.faults import SpecError
 from app.engine.toml_reader import TableReader
 from app.scenes import registry
-from app.scenes.contract import SceneSpec
 
 
 @dataclass(frozen=True)

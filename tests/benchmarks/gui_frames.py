@@ -6,7 +6,7 @@ Measures, in this run, for an idle kitchen (baseline) and a busy one:
 - frame time: the frame handler plus the paints it causes (canvas, timeline), p50/p99/max;
 - longest GUI-thread stall: the largest lateness of a 5 ms heartbeat timer;
 - worker -> view latency: from a record's enqueue in a worker to its batch applied, p99.
-Bars (DESIGN.md): frame p99 <= 16 ms, stall <= 50 ms, latency p99 <= 20 ms. Prints one JSON line.
+Bars (docs/quality-bars.md): frame p99 <= 16 ms, stall <= 50 ms, latency p99 <= 20 ms. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def main() -> None:
     window = create_window()
     window.resize(1280, 820)
     window.show()
-    scene = window.restaurant
+    scene = window.scene("restaurant")
     scene.speed_slider.setValue(6)  # 16x
     scene.restart_kitchen(KitchenConfig.with_station_count(16, rehire_after_s=None))
     idle = measure(app, scene, args.seconds / 2, busy=False)

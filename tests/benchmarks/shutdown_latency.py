@@ -1,10 +1,10 @@
 """Forced shutdown: time until every worker thread has been joined, across speeds and states.
 
-    python tests/benchmarks/shutdown_latency.py [--repeats 5]
+    python tests/benchmarks/shutdown_latency.py [--repeats 5] [--quick]
 
-For each speed (0.25x, 1x, 16x, max) and state (idle, cooking, paused, mid-fault), and for
-the orchestrator (processing, restarting), stop() is timed; the baseline is joining the same
-number of plain threads that wait on an Event. Bar (DESIGN.md): 500 ms. Prints one JSON line.
+For every scene in the registry, at each speed (0.25x, 1x, 16x, max) and in each state (idle,
+busy, paused, mid-fault), stop() is timed; the baseline is joining four plain threads that
+wait on an Event. Bar (docs/quality-bars.md): 500 ms. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import time
 
 import _common  # noqa: F401
 
-from app.engine.clock import SimClock
-from app.scenes.orchestrator.model import Orchestrator, SystemConfig
-from app.scenes.restaurant.model import Kitchen, KitchenConfig
-from app.trace.recorder import TraceRecorder
+from app.scenes import registry
+from tests.scene_driver import build, config_for, fault_any, wait_records, working_kinds
 
 SPEEDS = {"0.25x": 0.25, "1x": 1.0, "16x": 16.0, "max": None}
+STATES = ("idle", "busy", "paused", "mid-fault")
 
 
 def baseline(n: int) -> float:
@@ -37,40 +36,19 @@ def baseline(n: int) -> float:
     return time.perf_counter() - t0
 
 
-def kitchen_stop(speed: float | None, state: str) -> float:
-    rec = TraceRecorder()
-    k = Kitchen(KitchenConfig(rehire_after_s=None), clock=SimClock(speed, recorder=rec), recorder=rec)
-    k.start()
-    ready = threading.Event()
+def scene_stop(spec, speed: float | None, state: str) -> float:
+    """Seconds from a forced shutdown to every worker joined, with the scene in ``state``."""
+    sim = build(spec, config_for(spec, 0), speed)
+    sim.start()
     if state != "idle":
-        for _ in range(50):
-            k.place_order()
+        sim.feed(50)
+        wait_records(sim, working_kinds(spec), 1, 10)
         if state == "paused":
-            k.clock.pause()
+            sim.clock.pause()
         if state == "mid-fault":
-            k.inject("stall", "main")
-            k.inject("crash", "dessert")
-        ready.wait(0.2)  # let it get under way (this is a benchmark: the state is the point)
+            fault_any(sim, spec)
     t0 = time.perf_counter()
-    alive = k.stop()
-    took = time.perf_counter() - t0
-    assert alive == [], alive
-    return took
-
-
-def system_stop(state: str) -> float:
-    rec = TraceRecorder()
-    o = Orchestrator(SystemConfig(requests=None), clock=SimClock(4.0, recorder=rec), recorder=rec)
-    o.start()
-    deadline = time.monotonic() + 10
-    while o.state != "PROCESSING" and time.monotonic() < deadline:
-        threading.Event().wait(0.01)
-    if state == "restarting":
-        o.inject("crash", "Database")
-        while o.components["API server"].status != "restarting" and time.monotonic() < deadline:
-            threading.Event().wait(0.005)
-    t0 = time.perf_counter()
-    alive = o.stop()
+    alive = sim.stop("forced shutdown")
     took = time.perf_counter() - t0
     assert alive == [], alive
     return took
@@ -79,15 +57,17 @@ def system_stop(state: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="one repeat at two speeds (a CI smoke run)")
     args = ap.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    speeds = {k: v for k, v in SPEEDS.items() if not args.quick or k in ("16x", "max")}
     out: dict[str, float] = {}
-    for sname, speed in SPEEDS.items():
-        for state in ("idle", "cooking", "paused", "mid-fault"):
-            runs = [kitchen_stop(speed, state) for _ in range(args.repeats)]
-            out[f"restaurant {sname} {state}"] = round(max(runs) * 1000, 2)
-    for state in ("processing", "restarting"):
-        out[f"orchestrator {state}"] = round(max(system_stop(state) for _ in range(args.repeats)) * 1000, 2)
-    base = statistics.median(baseline(4) for _ in range(args.repeats)) * 1000
+    for spec in registry.SCENES:
+        for sname, speed in speeds.items():
+            for state in STATES:
+                runs = [scene_stop(spec, speed, state) for _ in range(repeats)]
+                out[f"{spec.name} {sname} {state}"] = round(max(runs) * 1000, 2)
+    base = statistics.median(baseline(4) for _ in range(repeats)) * 1000
     worst = max(out.values())
     print(
         json.dumps(

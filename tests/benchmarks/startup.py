@@ -1,10 +1,10 @@
 """Launch to first paint: Kitchen Sync from source (and frozen, if built) vs a bare PySide6
 window, all measured in this run.
 
-    python tests/benchmarks/startup.py [--runs 5] [--frozen dist/kitchen-sync/kitchen-sync]
+    python tests/benchmarks/startup.py [--runs 5] [--frozen dist/kitchen-sync/kitchen-sync] [--quick]
 
 Prints one JSON line: median seconds for each, and ratios against the bare window.
-Bar (DESIGN.md): the window painted within 1 s of launch from source.
+Bar (docs/quality-bars.md): the window painted within 1 s of launch from source.
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     default_frozen = _common.ROOT / "dist" / "kitchen-sync" / "kitchen-sync"
     ap.add_argument("--frozen", type=Path, default=default_frozen)
+    ap.add_argument("--quick", action="store_true", help="one run of each (a CI smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.runs = 1
     cases = {"bare_pyside6": [sys.executable, "-c", BARE], "source": [sys.executable, "-m", "app"]}
     if args.frozen.exists():
         cases["frozen"] = [str(args.frozen)]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from app.engine.clock import SimClock
 from app.engine.states import STATES
-from app.gui.scene_base import SceneBase, set_if_changed
+from app.gui.scene_base import Check, SceneBase, Wait, set_if_changed
 from app.gui.scenes.orchestrator_canvas import StateLight, SystemCanvas
 from app.gui.scenes.restaurant import counter_grid
+from app.scenes.orchestrator import SCENE
 from app.scenes.orchestrator.model import FAULT_KINDS, Orchestrator, SystemConfig
 from app.scenes.orchestrator.view import SystemView
 from app.trace.recorder import Record, TraceRecorder
@@ -22,8 +26,10 @@ FAULT_LABELS = {
 
 
 class OrchestratorScene(SceneBase):
+    scene = SCENE
+
     def __init__(self, parent: QWidget | None = None, speed: float = 1.0) -> None:
-        super().__init__("orchestratorScene", parent, speed)
+        super().__init__(parent, speed)
         self.config = SystemConfig(requests=None)
         self.view = SystemView()
         self._build()
@@ -155,6 +161,44 @@ class OrchestratorScene(SceneBase):
     @Slot()
     def force_shutdown(self) -> None:
         self.stop_simulation("forced shutdown")
+
+    def hint(self) -> str:
+        return "Start the system to bring its components up in dependency order"
+
+    def pose(self, spin: Callable[..., None]) -> None:
+        """The system processing, then a crash that sends it to ERROR and a restart under way."""
+        self.load(SystemConfig(requests=None))
+        self.speed_slider.setValue(4)  # 4x
+        self.start_system()
+        spin(8.0, lambda: self.view.state == "PROCESSING")
+        spin(1.0)
+        self.component_combo.setCurrentIndex(self.component_combo.findData("Cache"))
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("crash"))
+        self.fail_component()
+        spin(4.0, lambda: any(c.status == "restarting" for c in self.view.components.values()))
+        spin(0.3)
+
+    def selftest(self, check: Check, wait: Wait) -> None:
+        state = lambda: self.state_label.text()
+        lit = lambda s: self.lights[s].property("lit") is True
+        self.speed_slider.setValue(self.speed_slider.maximum())
+        self.start_button.click()
+        check("system reaches PROCESSING", wait(lambda: state() == "PROCESSING" and lit("PROCESSING"), 15))
+        self.component_combo.setCurrentIndex(self.component_combo.findData(self.config.components[0].name))
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("crash"))
+        self.fail_button.click()
+        check("a failed component turns the system to ERROR", wait(lambda: "ERROR" in self.view.history, 15))
+        check(
+            "and it recovers to PROCESSING",
+            wait(lambda: self.view.history[-1] == "PROCESSING" and state() == "PROCESSING", 15),
+        )
+        t0 = time.monotonic()
+        self.shutdown_button.click()
+        took = time.monotonic() - t0
+        check(
+            f"force shutdown reaches SHUTDOWN in {took * 1000:.0f} ms",
+            state() == "SHUTDOWN" and lit("SHUTDOWN") and not self.host.running() and took < 0.5,
+        )
 
     @Slot()
     def fail_component(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -12,9 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.budget import RestartPolicy
 from app.engine.clock import SimClock
-from app.gui.scene_base import SceneBase, set_if_changed
+from app.gui.scene_base import Check, SceneBase, Wait, set_if_changed
 from app.gui.scenes.restaurant_canvas import KitchenCanvas
+from app.scenes.restaurant import SCENE
 from app.scenes.restaurant.model import Kitchen, KitchenConfig
 from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
 from app.trace.recorder import Record, TraceRecorder
@@ -23,11 +28,13 @@ from app.trace.recorder import Record, TraceRecorder
 class RestaurantScene(SceneBase):
     """Owns one Kitchen at a time; only draws what the trace says and forwards clicks."""
 
+    scene = SCENE
+
     #: Emitted in the GUI thread for every order served (its id).
     orderServed = Signal(int)  # noqa: N815 - Qt naming
 
     def __init__(self, parent: QWidget | None = None, speed: float = 1.0) -> None:
-        super().__init__("restaurantScene", parent, speed)
+        super().__init__(parent, speed)
         self.view = KitchenView()
         self._build()
         self.open_kitchen()
@@ -169,6 +176,63 @@ class RestaurantScene(SceneBase):
     def restart_kitchen(self, config: KitchenConfig | None = None) -> None:
         self.stop_simulation()
         self.open_kitchen(config if isinstance(config, KitchenConfig) else None)
+
+    def load(self, config: KitchenConfig) -> None:
+        self.restart_kitchen(config)
+
+    def hint(self) -> str:
+        return "Place an order to start the kitchen"
+
+    def pose(self, spin: Callable[..., None]) -> None:
+        """Orders queued, one chef crashed and counting down to its restart, the others at
+        the barrier."""
+        self.restart_kitchen(KitchenConfig(rehire_after_s=None, restart=RestartPolicy(backoff_s=4.0)))
+        self.speed_slider.setValue(3)  # 2x
+        self.place_order(6)
+        spin(3.0, lambda: self.view.served >= 2)
+        self.target_combo.setCurrentIndex(self.target_combo.findData("main"))
+        self.inject("crash")
+        spin(6.0, lambda: self.view.stations["main"].state == "restarting")
+        spin(0.4)
+
+    def selftest(self, check: Check, wait: Wait) -> None:
+        count = lambda name: int(self.counter_labels[name].text())
+        self.speed_slider.setValue(self.speed_slider.maximum())
+        for _ in range(3):
+            self.place_button.click()
+        check("3 orders served", wait(lambda: count("servedCount") >= 3, 15))
+        self.target_combo.setCurrentIndex(2)  # the second station
+        self.crash_button.click()
+        self.place_button.click()
+        check("crashed chef restarted", wait(lambda: count("restartCount") >= 1, 15))
+        check("order after the crash served once", wait(lambda: count("servedCount") == 4, 15))
+        self.pause_button.click()
+        self.place_button.click()
+        held = not wait(lambda: count("servedCount") > 4, 0.6)
+        check("pause holds new orders", held and count("queuedCount") == 1)
+        self.pause_button.click()
+        check("resume serves them", wait(lambda: count("servedCount") == 5, 15))
+        self.place5_button.click()
+        t0 = time.monotonic()
+        self.shutdown_button.click()
+        stopped_in = time.monotonic() - t0
+        alive = self.host.running()
+        check(
+            f"force shutdown joined every thread in {stopped_in * 1000:.0f} ms",
+            not alive and stopped_in < 0.5,
+        )
+        wait(lambda: False, 0.1)
+        served, cancelled = count("servedCount"), count("cancelledCount")
+        check(
+            f"every order accounted for ({served} served, {cancelled} cancelled)",
+            served + cancelled == self.view.placed == 10 and count("queuedCount") == 0,
+        )
+        check(
+            "controls follow the state", not self.place_button.isEnabled() and self.restart_button.isEnabled()
+        )
+        self.restart_button.click()
+        self.place_button.click()
+        check("a restarted kitchen serves", wait(lambda: count("servedCount") == 1, 15))
 
     # -- controls ---------------------------------------------------------------------
     def place_order(self, count: int = 1) -> None:

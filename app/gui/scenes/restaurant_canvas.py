@@ -8,7 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.gui.theme import Theme, current_theme
+from app.gui.theme import Theme, current_theme, tone_of
+from app.scenes.restaurant import SCENE
 from app.scenes.restaurant.view import (
     CRASHED,
     IDLE,
@@ -162,7 +163,7 @@ class KitchenCanvas(QWidget):
         for order, ts in reversed(self.view.served_recent):
             fresh = max(0.0, 1.0 - (self.now - ts) / 1.5)
             slide = (1.0 - min((self.now - ts) / 0.3, 1.0)) * inner.width()
-            fill = QColor(self.theme.states["serving"]).lighter(150 + int(40 * (1 - fresh)))
+            fill = QColor(self.theme.tones["info"]).lighter(150 + int(40 * (1 - fresh)))
             self._ticket(p, QRectF(inner.x() - slide, y, inner.width(), th), order, fill, None)
             y += th + u * 0.35
             if y > inner.bottom() - th:
@@ -185,9 +186,9 @@ class KitchenCanvas(QWidget):
 
     def _paint_station(self, p: QPainter, r: QRectF, st: StationView) -> None:
         t = self.theme
-        colour = t.states.get(st.state, t.muted)
+        colour = tone_of(t, SCENE.tones, st.state)
         if st.stalled and st.state == PREPARING:
-            colour = t.states["restarting"]
+            colour = t.tones["restarting"]
         edge = colour if st.state not in (IDLE, STOPPED) else t.card_edge
         fill = t.card if st.state != WALKED_OUT else t.canvas
         self._card(p, r, fill, edge)
@@ -321,7 +322,7 @@ class KitchenCanvas(QWidget):
         p.setBrush(outline)
         eye_y = head_c.y() - r * 0.05
         if st.state == CRASHED:
-            p.setPen(QPen(t.states["crashed"], 2))
+            p.setPen(QPen(t.tones["crashed"], 2))
             for ex in (-0.17, 0.17):
                 x = head_c.x() + ex * r
                 p.drawLine(QPointF(x - r * 0.07, eye_y - r * 0.07), QPointF(x + r * 0.07, eye_y + r * 0.07))
@@ -364,12 +365,12 @@ class KitchenCanvas(QWidget):
             p.setPen(Qt.PenStyle.NoPen)
             for k in range(3):
                 on = int(self.now * 3) % 3 == k
-                dot = QColor(t.states["waiting"])
+                dot = QColor(t.tones["waiting"])
                 dot.setAlpha(255 if on else 90)
                 p.setBrush(dot)
                 p.drawEllipse(QPointF(c.x() - r * 0.25 + k * r * 0.25, c.y() - r * 1.35), r * 0.07, r * 0.07)
         elif st.state == CRASHED:
-            p.setPen(QPen(t.states["crashed"], 2))
+            p.setPen(QPen(t.tones["crashed"], 2))
             p.drawText(
                 QRectF(c.x() - r, c.y() - r * 1.6, 2 * r, r * 0.5), Qt.AlignmentFlag.AlignCenter, "crashed"
             )
@@ -383,7 +384,7 @@ class KitchenCanvas(QWidget):
         since_broken = self.now - b.broken_at
         broken = since_broken < GATE_BROKEN_S and since_broken <= since_open
         opening = since_open < GATE_OPEN_S and not broken
-        edge = t.states["crashed"] if broken else (t.states["preparing"] if opening else t.card_edge)
+        edge = t.tones["crashed"] if broken else (t.tones["working"] if opening else t.card_edge)
         self._card(p, r, t.card, edge)
         inner = r.adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
         label = f"Barrier '{b.name}'   {b.arrived}/{b.parties} arrived   round {b.gen}"
@@ -405,7 +406,7 @@ class KitchenCanvas(QWidget):
         for i in range(n):
             x = inner.x() + step * (i + 0.5)
             arrived = i < b.arrived
-            colour = t.states["waiting"] if arrived else t.card_edge
+            colour = t.tones["waiting"] if arrived else t.card_edge
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawEllipse(QPointF(x, rail_y), u * 0.32, u * 0.32)

@@ -190,7 +190,7 @@ class Orchestrator(Simulation):
             if self.started:
                 return
             self.started = True
-            self.recorder.record("system.started", components=self.order)
+            self.recorder.record("system.started", components=self.order, requests=self.requests)
             for name in self.order:
                 self._spawn_component(self.components[name])
             self.spawn("supervisor", self._supervise, role="supervisor")
@@ -199,6 +199,7 @@ class Orchestrator(Simulation):
         """More work units before the run ends by itself (a run fed nothing runs until stopped)."""
         with self._lock:
             self.requests = (self.requests or 0) + units
+            self.recorder.record("system.fed", units=units, requests=self.requests)
             self._cv.notify_all()
 
     def inject(self, kind: str, target: str | None = None) -> str:

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.clock import SimClock
+from app.engine.contract import Flag, SceneSpec, Span
 from app.engine.faults import FaultPlan
+from app.engine.invariants import barrier_violations, transition_violations
 from app.engine.timeline import IDLE, WORKING
 from app.engine.toml_reader import TableReader, fault_rates, restart_policy
 from app.engine.workers import WorkerHost
-from app.scenes.contract import Flag, SceneSpec, Span
 from app.scenes.orchestrator.model import FAULT_KINDS, ComponentSpec, Orchestrator, SystemConfig
 from app.scenes.orchestrator.view import SystemView
 from app.trace import TraceRecorder
@@ -97,12 +98,14 @@ SCENE = SceneSpec(
     from_toml=_from_toml,
     build=_build,
     view_model=lambda config: SystemView.for_components([(c.name, c.depends_on) for c in config.components]),
+    units_flag="orders",
     view="app.gui.scenes.orchestrator:OrchestratorScene",
     flags=(Flag("orders", "work units before it shuts down (default 30)"),),
     lanes={"component.init": WORKING, "component.ready": IDLE, "component.work": WORKING},
     spans=(Span("component.init", ("component.ready",), "initialise {component}"),),
     log_filters=("state", "component", "system", "supervisor"),
     report=_report,
+    invariants=lambda records: barrier_violations(records := list(records)) + transition_violations(records),
     tones={
         "not started": "idle",
         "waiting": "event",

@@ -36,6 +36,8 @@ class SystemView:
     faults: int = 0
     last_reason: str = ""
     history: list[str] = field(default_factory=list)
+    requests: int | None = None  # work units the run is for (None: until stopped)
+    stopped: bool = False
 
     @classmethod
     def for_components(cls, specs: list[tuple[str, tuple[str, ...]]]) -> SystemView:
@@ -47,6 +49,11 @@ class SystemView:
         ts = rec["ts"]
         if kind == "system.started":
             self.started = True
+            self.requests = rec.get("requests")
+        elif kind == "system.fed":
+            self.requests = rec["requests"]
+        elif kind == "shutdown.completed":
+            self.stopped = True
         elif kind == "state.changed":
             self.state, self.state_since = rec["to"], ts
             self.history.append(rec["to"])
@@ -85,6 +92,12 @@ class SystemView:
             comp.status, comp.since, comp.reason = FAILED, ts, f"{rec.get('timeout')} timeout"
         elif kind == "component.stopped" and comp.status not in (FAILED, RESTARTING):
             comp.status, comp.since = STOPPED, ts
+
+    def totals(self) -> dict[str, int]:
+        """Work units as the summary counts them: those not processed by the end are cancelled."""
+        placed = self.processed if self.requests is None else self.requests
+        served = min(self.processed, placed)
+        return {"placed": placed, "served": served, "cancelled": placed - served if self.stopped else 0}
 
     @property
     def lit(self) -> dict[str, bool]:

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.clock import SimClock
+from app.engine.contract import Flag, SceneSpec, Span
 from app.engine.faults import FaultPlan, SpecError
 from app.engine.timeline import IDLE, WORKING
 from app.engine.toml_reader import TableReader, fault_rates, restart_policy
 from app.engine.workers import WorkerHost
-from app.scenes.contract import Flag, SceneSpec, Span
 from app.scenes.restaurant.model import FAULT_KINDS, MAX_STATIONS, Kitchen, KitchenConfig
 from app.scenes.restaurant.view import KitchenView
 from app.trace import TraceRecorder
@@ -78,6 +78,7 @@ SCENE = SceneSpec(
     from_toml=_from_toml,
     build=_build,
     view_model=lambda config: KitchenView.for_stations(config.stations),
+    units_flag="orders",
     view="app.gui.scenes.restaurant:RestaurantScene",
     flags=(
         Flag("orders", "orders placed at the start (default 20)"),

@@ -72,6 +72,9 @@ class KitchenView:
         view.barrier.parties = len(names)
         return view
 
+    def totals(self) -> dict[str, int]:
+        return {"placed": self.placed, "served": self.served, "cancelled": self.cancelled}
+
     @property
     def queued(self) -> int:
         return len(self.queue)

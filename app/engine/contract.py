@@ -9,12 +9,13 @@ imports Qt), and one line in ``app/scenes/registry.py``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.engine.clock import SimClock
 from app.engine.faults import FaultPlan, SpecError
+from app.engine.invariants import barrier_violations
 from app.engine.simulation import Simulation
 from app.engine.toml_reader import TableReader
 from app.engine.workers import WorkerHost
@@ -72,6 +73,8 @@ class SceneSpec:
     view_model: Callable[[Any], ViewModel]
     #: "module:Class" of the window's tab for this scene (imported only by the GUI).
     view: str
+    #: The flag (one of ``flags``) that sets how many units a run is for.
+    units_flag: str
     flags: tuple[Flag, ...] = ()
     #: Record kind -> the state it starts on its thread's timeline lane (beyond the
     #: barrier, event and worker kinds every scene has).
@@ -82,6 +85,8 @@ class SceneSpec:
     log_filters: tuple[str, ...] = ()
     #: Extra plain-text report lines for a finished run's summary.
     report: Callable[[Mapping[str, Any]], list[str]] = lambda _summary: []
+    #: What must hold in any run's trace, beyond exactly-once (a list of violations).
+    invariants: Callable[[Iterable[Record]], list[str]] = barrier_violations
     #: The scene's own state names -> a shared tone the window colours ("working",
     #: "waiting", "event", "idle", "crashed", "restarting", "gone", "stopped", "info").
     tones: Mapping[str, str] = field(default_factory=dict)
