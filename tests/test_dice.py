@@ -83,7 +83,7 @@ def test_game_start_releases_every_player_at_once(games):
     records = game.recorder.snapshot()
     start = next(i for i, r in enumerate(records) if r["kind"] == "event.set" and r["event"] == "game_start")
     assert records[start]["thread"] == "host"
-    countdown = [r["remaining"] for r in kinds(game, "game.countdown")]
+    countdown = [r["remaining"] for r in kinds(game, "game.countdown")]  # "3, 2, 1", then go
     assert countdown == [3, 2, 1]
     first_roll = next(i for i, r in enumerate(records) if r["kind"] == "player.rolling")
     assert start < first_roll  # nobody rolls before the start
@@ -192,7 +192,7 @@ def test_no_player_is_left_waiting_when_the_game_ends(games):
 @pytest.mark.parametrize("when", ["countdown", "rolling", "at barrier", "paused"])
 def test_a_forced_shutdown_stops_every_player_and_cancels_the_rest(games, when):
     game = games(
-        speed=1.0, players=4, rounds=50, countdown_s=0 if when != "countdown" else 3, roll_s=(0.5, 3.0)
+        speed=1.0, players=4, rounds=50, countdown_s=0 if when != "countdown" else 3.0, roll_s=(0.5, 3.0)
     )
     game.start()
     if when == "rolling":
@@ -366,7 +366,7 @@ def test_the_headless_run_reports_rounds_scores_and_winners(tmp_path):
     ("args", "words"),
     [
         (["--players", "1"], "--players must be from 2 to 8"),
-        (["--rounds", "0"], "--rounds must be from 1"),
+        (["--rounds", "2000000"], "--rounds must be at most 1000000"),
         (["--faults", "crash=0.1"], "unknown fault kind 'crash'"),
         (["--stations", "3"], "--stations does not apply to the dice scene"),
     ],
@@ -568,7 +568,11 @@ def test_counter_panel_and_control_row(qtbot):
     qtbot.addWidget(panel)
     panel.set_values({"servedCount": 3, "queuedCount": 1})
     assert panel.findChild(QLabel, "servedCount").text() == "3" and panel.value("queuedCount") == 1
-    scene = SceneBase("someScene")
+
+    class Bare(SceneBase):
+        scene = registry.get("dice")
+
+    scene = Bare()
     qtbot.addWidget(scene, before_close_func=lambda w: w.close_scene())
     pressed: list[str] = []
     start = scene.button("startButton", "&Start", "Start it", None, lambda: pressed.append("start"))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.clock import SimClock
 from app.gui.scene_base import SPEEDS, SceneBase, set_if_changed
-from app.gui.theme import Theme, current_theme, seat_colour
+from app.gui.theme import Theme, current_theme, seat_colour, tone_of
 from app.gui.widgets.controls import ControlRow
 from app.gui.widgets.counters import CounterPanel
 from app.gui.widgets.gate import BarrierGate
@@ -51,8 +51,6 @@ from app.trace.recorder import Record, TraceRecorder
 
 HISTORY_ROWS = 200
 
-#: The shared tones of SceneSpec.tones, as the theme names its colours.
-_TONE_KEYS = {"event": "waiting on event", "gone": "walked out", "info": "serving"}
 
 # Pip positions on a unit die, per face.
 _PIPS = {
@@ -63,11 +61,6 @@ _PIPS = {
     5: ((0.27, 0.27), (0.73, 0.27), (0.5, 0.5), (0.27, 0.73), (0.73, 0.73)),
     6: ((0.27, 0.25), (0.73, 0.25), (0.27, 0.5), (0.73, 0.5), (0.27, 0.75), (0.73, 0.75)),
 }
-
-
-def state_colour(theme: Theme, state: str) -> QColor:
-    tone = SCENE.tones.get(state, "idle")
-    return theme.states.get(_TONE_KEYS.get(tone, tone), theme.muted)
 
 
 def paint_die(p: QPainter, centre: QPointF, size: float, value: int, edge: QColor, dim: bool = False) -> None:
@@ -163,9 +156,9 @@ class SeatCard(QWidget):
         p.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         p.setFont(self.font())
         label = self.state_text()
-        chip_colour = t.accent if self.winner else state_colour(t, pv.state)
+        chip_colour = t.accent if self.winner else tone_of(t, SCENE.tones, pv.state)
         if pv.state == ROLLING and pv.lagging:
-            chip_colour = t.states["restarting"]
+            chip_colour = t.tones["restarting"]
         chip_w = min(fm.horizontalAdvance(label) + u, head.width())
         chip = QRectF(head.x(), head.bottom() + u * 0.1, chip_w, u * 1.15)
         p.setPen(Qt.PenStyle.NoPen)
@@ -219,7 +212,7 @@ class DiceScene(SceneBase):
     scene = SCENE
 
     def __init__(self, parent: QWidget | None = None, speed: float = 1.0) -> None:
-        super().__init__("diceScene", parent, speed)
+        super().__init__(parent, speed)
         self.config = DiceConfig()
         self.view = DiceView.for_players(self.config.players)
         self.seats: list[SeatCard] = []
@@ -600,9 +593,9 @@ class DiceScene(SceneBase):
             "." if e.cause == "shutdown" else " and the round was played again."
         )
         first = cell(0, f"{e.round} ✕", tip)
-        first.setForeground(t.states["crashed"])
+        first.setForeground(t.tones["crashed"])
         rest = cell(1, f"broke: {reason}; {then}", tip)
-        rest.setForeground(t.states["crashed"])
+        rest.setForeground(t.tones["crashed"])
         rest.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.history.setSpan(row, 1, 1, columns - 1)
 
@@ -671,6 +664,21 @@ class DiceScene(SceneBase):
             return text
         return f"Stopped ({v.reason or game.shutdown_reason or 'shutdown'}); New game starts again."
 
+    def pose(self, spin: Callable[..., None]) -> None:
+        """A round broken by a disconnect in the history, and its replay under way with one
+        party fewer: most players at the barrier, one of them lagging."""
+        self.load(DiceConfig(players=5, rounds=8, seed=4))
+        self.speed_slider.setValue(4)  # 4x
+        self.start_game()
+        spin(10.0, lambda: self.view.served >= 2)
+        self.player_combo.setCurrentIndex(self.player_combo.findData("Cleo"))
+        self.inject("disconnect")
+        spin(8.0, lambda: self.view.broken >= 1)
+        self.player_combo.setCurrentIndex(self.player_combo.findData("Emil"))
+        self.inject("lag")
+        spin(8.0, lambda: self.view.players["Emil"].lagging and self.view.barrier.waiting >= 3)
+        spin(0.2)
+
     # -- selftest (python -m app selftest) --------------------------------------------------
     def selftest(
         self, check: Callable[[str, bool], None], wait: Callable[[Callable[[], bool], float], bool]
@@ -680,19 +688,19 @@ class DiceScene(SceneBase):
         self.players_spin.setValue(3)
         self.rounds_spin.setValue(3)
         self.start_button.click()
-        check("dice: the game ends with a winner", wait(lambda: bool(self.winner_label.text()), 20))
-        check("dice: every round played once", self.counters.value("roundsPlayedCount") == 3)
+        check("the game ends with a winner", wait(lambda: bool(self.winner_label.text()), 20))
+        check("every round played once", self.counters.value("roundsPlayedCount") == 3)
         check(
-            "dice: score bars show the final scores",
+            "score bars show the final scores",
             [b.value() for b in self.score_bars] == [p.score for p in self.view.players.values()],
         )
         self.rounds_spin.setValue(4)
         self.start_button.click()
         self.player_combo.setCurrentIndex(self.player_combo.findData("Basil"))
         self.disconnect_button.click()
-        check("dice: a disconnect breaks the round", wait(lambda: self.view.broken >= 1, 10))
+        check("a disconnect breaks the round", wait(lambda: self.view.broken >= 1, 10))
         check(
-            "dice: the round is replayed without the player and the game ends",
+            "the round is replayed without the player and the game ends",
             wait(lambda: bool(self.winner_label.text()), 20) and self.view.served == 4,
         )
         self.start_button.click()
@@ -700,10 +708,8 @@ class DiceScene(SceneBase):
         t0 = time.monotonic()
         self.shutdown_button.click()
         joined = not self.host.running() and time.monotonic() - t0 < 0.5
-        check("dice: force shutdown joins every player within 0.5 s", joined)
-        check(
-            "dice: unplayed rounds are cancelled", self.view.served + self.view.cancelled == self.view.placed
-        )
+        check("force shutdown joins every player within 0.5 s", joined)
+        check("unplayed rounds are cancelled", self.view.served + self.view.cancelled == self.view.placed)
 
 
 __all__ = ["DiceScene", "SeatCard", "paint_die"]

@@ -87,7 +87,7 @@ def paint_gate(
         slots_state = ended.outcome.kind
     else:
         slots_state = ""
-    ok, bad = t.states["working"], t.states["crashed"]
+    ok, bad = t.tones["working"], t.tones["crashed"]
     edge = t.card_edge
     if o is not None:
         edge = _mix(t.card_edge, ok if o.kind == PASS else bad if o.kind == BROKEN else t.muted, strength)
@@ -173,10 +173,10 @@ def _paint_slot(
         )
         return
     thread = arrival.thread
-    base = colour(thread) or t.states["waiting"]
+    base = colour(thread) or t.tones["waiting"]
     fill = QColor(base)
     fill.setAlpha(70 if released else 150 if broken else 235)
-    p.setPen(QPen(t.states["crashed"] if broken else base.darker(130), max(u * 0.07, 1.0)))
+    p.setPen(QPen(t.tones["crashed"] if broken else base.darker(130), max(u * 0.07, 1.0)))
     p.setBrush(fill)
     p.drawRoundedRect(r, radius, radius)
     if runner:  # the last to arrive runs the action: a ring and a tag
@@ -197,7 +197,7 @@ def _paint_slot(
         )
         y += u
     if broken:  # a crack down the slot's right edge
-        p.setPen(QPen(t.states["crashed"], max(u * 0.1, 1.5)))
+        p.setPen(QPen(t.tones["crashed"], max(u * 0.1, 1.5)))
         x, top, h = r.right() - u * 0.45, r.top() + u * 0.15, r.height() - u * 0.3
         zig = [QPointF(x + (u * 0.18 if k % 2 else -u * 0.1), top + h * k / 4) for k in range(5)]
         p.drawPolyline(zig)

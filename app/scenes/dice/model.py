@@ -64,7 +64,7 @@ class _Disconnect(Exception):
 class DiceConfig:
     players: int = 4
     rounds: int = 5  # asked for when the game starts (a headless run's length)
-    countdown_s: int = 3  # simulated seconds before game_start is set
+    countdown_s: float = 1.5  # simulated; "3, 2, 1", then game_start is set
     roll_s: tuple[float, float] = (0.6, 1.6)  # simulated seconds a roll takes
     #: How long a lagging roll takes, in barrier timeouts; the plan picks one. Below 1 the
     #: round waits for the laggard, above 1 the others' wait times out.
@@ -78,8 +78,8 @@ class DiceConfig:
     def __post_init__(self) -> None:
         if not MIN_PLAYERS <= self.players <= MAX_PLAYERS:
             raise SpecError(f"a game has {MIN_PLAYERS} to {MAX_PLAYERS} players, got {self.players}")
-        if not 1 <= self.rounds <= MAX_ROUNDS:
-            raise SpecError(f"rounds must be from 1 to {MAX_ROUNDS}, got {self.rounds}")
+        if not 0 <= self.rounds <= MAX_ROUNDS:
+            raise SpecError(f"rounds must be from 0 to {MAX_ROUNDS}, got {self.rounds}")
         if not 0 <= self.countdown_s <= 60:
             raise SpecError(f"countdown_s must be from 0 to 60, got {self.countdown_s}")
         lo, hi = self.roll_s
@@ -271,8 +271,9 @@ class DiceGame(Simulation):
         return name
 
     def finished(self) -> bool:
-        """True once the game is over (decided in the last round's barrier action), or stopping."""
-        return self.shutting_down or self.game_over
+        """True once the game is over (decided in the last round's barrier action), or
+        stopping, or when no round was asked for at all."""
+        return self.shutting_down or self.game_over or (self.started and self.asked == 0)
 
     @property
     def current_round(self) -> Round | None:
@@ -287,9 +288,10 @@ class DiceGame(Simulation):
 
     # -- the host: countdown, then one Event releases every player --------------------------
     def _host(self) -> None:
-        for remaining in range(self.config.countdown_s, 0, -1):
-            self.recorder.record("game.countdown", remaining=remaining)
-            self.clock.sleep(1.0)
+        if self.config.countdown_s > 0:
+            for remaining in (3, 2, 1):
+                self.recorder.record("game.countdown", remaining=remaining)
+                self.clock.sleep(self.config.countdown_s / 3)
         self.clock.wait_gate()
         self.recorder.record("game.started", players=list(self.config.names), rounds=self.asked)
         self.game_start.set()
@@ -443,19 +445,21 @@ class DiceGame(Simulation):
                 duration /= 2  # what is left of the roll, roughly
         if kind:
             self._fault(kind, p, rnd, source, duration)
-        if not rnd.abandoned:
-            with self._table:
+        counted = not rnd.abandoned  # a roll that lands after its round broke does not count
+        with self._table:
+            if counted:
                 p.score += value
                 rnd.rolls[p.name] = value
-                score = p.score
-            self.recorder.record(
-                "player.rolled",
-                player=p.name,
-                value=value,
-                round=rnd.number,
-                attempt=rnd.attempt,
-                score=score,
-            )
+            score = p.score
+        self.recorder.record(
+            "player.rolled",
+            player=p.name,
+            value=value,
+            round=rnd.number,
+            attempt=rnd.attempt,
+            score=score,
+            counted=counted,
+        )
         p.state = AT_BARRIER
         try:
             rnd.barrier.wait(self._barrier_timeout())

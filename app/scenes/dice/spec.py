@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.clock import SimClock
+from app.engine.contract import Flag, SceneSpec, Span
 from app.engine.faults import FaultPlan, SpecError
 from app.engine.timeline import IDLE, WORKING
 from app.engine.toml_reader import TableReader, fault_rates, restart_policy
 from app.engine.workers import WorkerHost
-from app.scenes.contract import Flag, SceneSpec, Span
 from app.scenes.dice.model import FAULT_KINDS, MAX_PLAYERS, MAX_ROUNDS, MIN_PLAYERS, DiceConfig, DiceGame
 from app.scenes.dice.view import DiceView, join_names
 from app.trace import TraceRecorder
@@ -26,8 +26,8 @@ def _configure(config: DiceConfig, given: Mapping[str, Any]) -> DiceConfig:
         changes["players"] = n
     if "rounds" in given:
         n = given["rounds"]
-        if not 1 <= n <= MAX_ROUNDS:
-            raise SpecError(f"--rounds must be from 1 to {MAX_ROUNDS}, got {n}")
+        if n > MAX_ROUNDS:
+            raise SpecError(f"--rounds must be at most {MAX_ROUNDS}, got {n}")
         changes["rounds"] = n
     return dataclasses.replace(config, **changes)
 
@@ -39,8 +39,8 @@ def _from_toml(top: TableReader) -> DiceConfig:
         raise g.fail("roll_s", "must be two numbers [shortest, longest]")
     kw: dict[str, Any] = {
         "players": g.integer("players", 4, MIN_PLAYERS, MAX_PLAYERS),
-        "rounds": g.integer("rounds", 5, 1, MAX_ROUNDS),
-        "countdown_s": g.integer("countdown_s", 3, 0, 60),
+        "rounds": g.integer("rounds", 5, 0, MAX_ROUNDS),
+        "countdown_s": g.number("countdown_s", 1.5, 0, 60),
         "roll_s": (float(roll[0]), float(roll[1])),
         "barrier_timeout_s": g.number("barrier_timeout_s", 4.0, 0.01, 3600),
         "seed": g.integer("seed", 0, 0, 2**63 - 1),
@@ -86,6 +86,7 @@ SCENE = SceneSpec(
     from_toml=_from_toml,
     build=_build,
     view_model=lambda config: DiceView.for_players(config.players),
+    units_flag="rounds",
     view="app.gui.scenes.dice:DiceScene",
     flags=(
         Flag("players", f"players, {MIN_PLAYERS} to {MAX_PLAYERS} (default 4)"),
