@@ -387,7 +387,7 @@ class DiceScene(SceneBase):
             w.setParent(None)
             w.deleteLater()
         self.seats, self.score_bars, self.score_names = [], [], []
-        cols = n if n <= 4 else math.ceil(n / 2)
+        cols = n if n < 4 else math.ceil(n / 2)  # 4 players sit two by two
         names = list(self.view.players)
         for i in range(n):
             seat = SeatCard(i + 1, self)
