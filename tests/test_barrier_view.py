@@ -7,6 +7,7 @@ import threading
 from app.engine.barrier_view import BROKEN, PASS, RESET, BarrierView
 from app.sync import Barrier, BrokenBarrierError
 from app.trace import TraceRecorder
+from app.trace.recorder import thread_name
 from tests.helpers import run_threads, wait_for
 
 
@@ -133,7 +134,7 @@ def test_a_real_barrier_timeout_and_an_abort():
     waiter.join(5)
     assert isinstance(out[0], BrokenBarrierError)
     assert view.outcome.kind == BROKEN and view.outcome.cause == "abort"
-    assert view.outcome.breaker == threading.current_thread().name
+    assert view.outcome.breaker == thread_name()  # the aborting thread, by its trace name
 
 
 def _wait(barrier: Barrier) -> object:

@@ -211,12 +211,14 @@ class DiceGame(Simulation):
                 refused = self.shutdown_reason or "game stopped"
             elif self.game_over:
                 refused = "game over"
+            # Recorded under the table lock, so the trace never shows a round cancelled
+            # before it was placed.
+            self.recorder.record("round.placed", count=units, total=total)
             if refused:
                 self.cancelled += units
                 self.cancel_reasons[refused] += units
-        self.recorder.record("round.placed", count=units, total=total)
+                self.recorder.record("round.cancelled", count=units, reason=refused)
         if refused:
-            self.recorder.record("round.cancelled", count=units, reason=refused)
             return
         with self._lock:
             self._cv.notify_all()
@@ -322,7 +324,7 @@ class DiceGame(Simulation):
                     leaving = None
                     return
         except _Disconnect:
-            self._disconnected(p, leaving)
+            self._disconnected(p)
         except BaseException:
             with self._lock:
                 rnd = self._round
@@ -373,7 +375,7 @@ class DiceGame(Simulation):
             self._rejoin_locked(self.players[name], "demand")
         self._rejoins_asked.clear()
         table = [p for p in self._seated() if p.connected]
-        if not all(p.ready for p in table):
+        if not table or not all(p.ready for p in table):
             return None
         members = tuple(p.name for p in table)
         self._attempt += 1
@@ -433,7 +435,7 @@ class DiceGame(Simulation):
         fault = rnd.fault if rnd.fault is not None and rnd.fault.target == p.name else None
         kind, source = (fault.kind, "plan") if fault is not None else ("", "")
         if not kind and p.pending:
-            kind, p.pending, source = p.pending, "", "demand"
+            kind, source = self._take_pending(p), "demand"
         p.state = ROLLING
         self.recorder.record(
             "player.rolling", player=p.name, round=rnd.number, attempt=rnd.attempt, duration=duration
@@ -441,7 +443,7 @@ class DiceGame(Simulation):
         if not kind:
             done = self.clock.sleep(duration, lambda: rnd.abandoned or bool(p.pending))
             if not done and p.pending and not rnd.abandoned:
-                kind, p.pending, source = p.pending, "", "demand"
+                kind, source = self._take_pending(p), "demand"
                 duration /= 2  # what is left of the roll, roughly
         if kind:
             self._fault(kind, p, rnd, source, duration)
@@ -466,6 +468,12 @@ class DiceGame(Simulation):
             return rnd, True
         except BrokenBarrierError:
             return rnd, False
+
+    def _take_pending(self, p: Player) -> str:
+        """The fault asked for on demand, taken under the lock ``inject`` sets it under."""
+        with self._lock:
+            kind, p.pending = p.pending, ""
+            return kind
 
     def _fault(self, kind: str, p: Player, rnd: Round, source: str, duration: float) -> None:
         """Carry out a disconnect or a lag in the player's own thread."""
@@ -574,7 +582,7 @@ class DiceGame(Simulation):
         self._round = None
         self._cv.notify_all()
 
-    def _disconnected(self, p: Player, leaving: tuple[Round, bool] | None) -> None:
+    def _disconnected(self, p: Player) -> None:
         with self._lock:
             p.connected, p.alive, p.ready, p.state = False, False, False, DISCONNECTED
             self.disconnects[p.name] += 1
@@ -607,8 +615,7 @@ class DiceGame(Simulation):
             if left > 0:
                 self.cancelled += left
                 self.cancel_reasons[reason] += left
-        if left > 0:
-            self.recorder.record("round.cancelled", count=left, reason=reason)
+                self.recorder.record("round.cancelled", count=left, reason=reason)
         with self._lock:
             for p in self._seated():
                 if p.state not in (DISCONNECTED, DONE):
