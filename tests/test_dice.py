@@ -187,6 +187,9 @@ def test_no_player_is_left_waiting_when_the_game_ends(games):
     assert not game.shutting_down
     assert game.stop(game.end_reason) == []
     assert_exactly_once(game)
+    s = game.summary()
+    best = max(s["scores"].values())  # the top score wins, also if its player has left
+    assert s["winners"] == [n for n, v in s["scores"].items() if v == best]
 
 
 @pytest.mark.parametrize("when", ["countdown", "rolling", "at barrier", "paused"])

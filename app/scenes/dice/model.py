@@ -523,8 +523,9 @@ class DiceGame(Simulation):
             scores = {p.name: p.score for p in self._seated()}
             rnd.passed, rnd.game_over = True, over
             if over:
-                best = max(scores[n] for n in rnd.members)
-                self.winners = tuple(n for n in rnd.members if scores[n] == best)
+                # The top score wins, whoever holds it: a player who left keeps its points.
+                best = max(scores.values())
+                self.winners = tuple(n for n, v in scores.items() if v == best)
                 self.game_over = True
         self.recorder.record(
             "round.closed",
