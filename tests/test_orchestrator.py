@@ -212,3 +212,32 @@ def test_inject_refuses_unknown_names(systems):
         o.inject("flood")
     with pytest.raises(ValueError):
         o.inject("crash", "Mainframe")
+
+
+def test_time_in_states_survives_a_trace_ring_that_wraps():
+    rec = TraceRecorder(capacity=20)  # holds the last few records only
+    config = SystemConfig(requests=300)
+    o = Orchestrator(config, clock=SimClock(None, recorder=rec), recorder=rec)
+    o.start()
+    try:
+        wait_for(o.finished, timeout=20)
+    finally:
+        assert o.stop() == []
+    assert not rec.of_kind("state.changed")[:-1]  # only PROCESSING -> SHUTDOWN is left
+    spent = o.summary()["time_in_state_s"]
+    assert list(spent) == [INITIALIZING, READY, PROCESSING, SHUTDOWN]
+    assert spent[PROCESSING] > 0 and spent[READY] > 0 and spent[SHUTDOWN] == 0
+
+
+def test_state_machine_adds_up_time_at_each_transition():
+    now = [10.0]
+    m = StateMachine(TraceRecorder(capacity=1), clock=lambda: now[0])
+    for to, at in ((READY, 12.0), (PROCESSING, 12.5), (ERROR, 20.0), (INITIALIZING, 21.0), (READY, 23.0)):
+        now[0] = at
+        m.transition(to)
+    now[0] = 24.0
+    spent = m.time_in_states()
+    assert spent == {INITIALIZING: 4.0, READY: 1.5, PROCESSING: 7.5, ERROR: 1.0, SHUTDOWN: 0.0}
+    m.transition(SHUTDOWN)
+    now[0] = 99.0
+    assert m.time_in_states()[SHUTDOWN] == 0.0 and m.time_in_states()[READY] == 1.5

@@ -18,7 +18,7 @@ from app.engine.budget import RestartBudget, RestartPolicy
 from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.faults import FaultPlan, SpecError, round_rng
 from app.engine.simulation import Simulation
-from app.engine.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, STATES, StateMachine
+from app.engine.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, StateMachine
 from app.engine.workers import WorkerHost
 from app.sync import Event
 from app.trace.recorder import TraceRecorder
@@ -180,8 +180,6 @@ class Orchestrator(Simulation):
         self.faults: Counter[str] = Counter()
         self.escalated = ""
         self.started = False
-        self._state_wall: dict[str, float] = dict.fromkeys(STATES, 0.0)
-        self._state_entered = time.monotonic()
         self._demand_rng = round_rng(self.config.seed, "demand")
 
     # -- public controls --------------------------------------------------------------
@@ -484,16 +482,10 @@ class Orchestrator(Simulation):
             self.machine.transition(SHUTDOWN, self.shutdown_reason)
 
     def time_in_states(self) -> dict[str, float]:
-        """Wall seconds spent in each state, from the trace's state changes."""
-        spent = dict.fromkeys(STATES, 0.0)
-        t0 = 0.0
-        state = INITIALIZING
-        for r in self.recorder.of_kind("state.changed"):
-            spent[state] += r["ts"] - t0
-            state, t0 = r["to"], r["ts"]
-        if state != SHUTDOWN:
-            spent[state] += self.recorder.now() - t0
-        return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in self.machine.visited}
+        """Wall seconds spent in each state, from the machine's running totals."""
+        spent = self.machine.time_in_states()
+        visited = set(self.machine.visited)
+        return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in visited}
 
     def summary(self) -> dict[str, object]:
         requests = self.requests
