@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from contextlib import suppress
 
 import pytest
 
 from app.engine.faults import SpecError
-from app.scenes.restaurant.model import CRASHED, WALKED_OUT, KitchenConfig
-from tests.helpers import stopping, wait_for
+from app.engine.orders import Order
+from app.scenes.restaurant.model import CRASHED, WALKED_OUT, BurntDish, KitchenConfig, Round
+from tests.helpers import run_threads, stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,
     assert_rounds_consistent,
@@ -17,6 +20,7 @@ from tests.kitchen_fixtures import (
     make_kitchen,
     run_orders,
 )
+from tests.racing import click_between_read_and_write
 
 
 @pytest.fixture
@@ -260,3 +264,85 @@ def test_a_burn_asked_for_is_not_lost_when_its_round_breaks_first(kitchens):
     assert k.faults["burn"] == 1 and k.faults["stall"] == 1
     assert_stopped_cleanly(k)
     assert_exactly_once(k)
+
+
+def demand_faults(k, station: str | None = None) -> Counter:
+    return Counter(
+        r["fault"]
+        for r in k.recorder.of_kind("fault.injected")
+        if r["source"] == "demand" and r.get("station") == station
+    )
+
+
+def test_a_fault_asked_for_while_the_chef_takes_another_is_never_lost(kitchens):
+    """The window asks for a stall at the very moment the chef reads the crash asked for
+    before it: the stall is refused with a message, or applied later; it never vanishes."""
+    k = kitchens(max_speed_timeout_s=0.05)
+    asked = Counter({"crash": 1})
+
+    def click() -> None:
+        try:
+            k.inject("stall", "main")
+        except ValueError:
+            return
+        asked["stall"] += 1
+
+    click_between_read_and_write(k.stations["main"], k._lock, click)
+    k.start()
+    k.inject("crash", "main")
+    k.feed(10)
+    wait_for(lambda: demand_faults(k, "main") == asked and k.finished(), timeout=10)
+    assert_stopped_cleanly(k)
+    assert_exactly_once(k)
+
+
+def test_a_second_fault_for_the_same_chef_is_refused_not_dropped(kitchens):
+    k = kitchens()
+    k.start()
+    k.inject("crash", "main")
+    with pytest.raises(ValueError, match="already has a crash"):
+        k.inject("stall", "main")
+    run_orders(k, 3)
+    assert demand_faults(k, "main") == {"crash": 1}
+    assert_stopped_cleanly(k)
+
+
+def test_burns_asked_for_add_up(kitchens):
+    k = kitchens()
+    k.start()
+    k.inject("burn")
+    k.inject("burn")
+    run_orders(k, 4)
+    assert demand_faults(k) == {"burn": 2} and k.faults["burn"] == 2
+    assert [r["cause"] for r in k.recorder.of_kind("order.requeued")] == ["burn", "burn"]
+    assert_stopped_cleanly(k)
+    assert_exactly_once(k)
+
+
+class _InterleavedCounter(Counter):
+    """Reading a count waits (bounded) until the other thread has read it too: the worst
+    preemption between a read and its write, every time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meet = threading.Barrier(2, timeout=0.3)
+
+    def __getitem__(self, kind: str) -> int:
+        value = super().__getitem__(kind)
+        with suppress(threading.BrokenBarrierError):  # the other one is held off by a lock
+            self.meet.wait()
+        return value
+
+
+def test_each_burn_is_counted_exactly_once_even_when_two_barrier_actions_overlap(kitchens):
+    k = kitchens()
+    k.faults = _InterleavedCounter()
+    order = Order(1)
+    k._round = Round(1, order, frozenset({"main"}), {"main": 1.0}, None, barrier=None, burn="plan")
+
+    def serve(_i: int) -> None:
+        with pytest.raises(BurntDish):
+            k._serve()
+
+    run_threads(2, serve)
+    assert k.faults["burn"] == 2

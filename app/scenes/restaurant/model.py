@@ -96,7 +96,7 @@ class Station:
     chef: str = ""  # trace name of the chef now at the station
     alive: bool = False  # a chef thread is running for this station
     last_round: int = 0
-    pending: str = ""  # a fault asked for on demand, applied at the next chance
+    pending: str = ""  # a fault asked for on demand; taken (under the lock) exactly once
     order: int = 0
 
 
@@ -155,7 +155,7 @@ class Kitchen(Simulation):
         self._round: Round | None = None
         self._round_ids = itertools.count(1)
         self._barrier: Barrier | None = None
-        self._burn_next = False
+        self._burns_wanted = 0  # burns asked for that wait for a dish to spoil
         self._budget = RestartBudget(self.config.restart)
         self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
         # The supervisor sleeps on a condition of its own (same lock), so the chefs'
@@ -164,6 +164,8 @@ class Kitchen(Simulation):
         self._agenda_seq = itertools.count()
         self._demand_rng = round_rng(self.config.seed, "demand")
         self.faults: Counter[str] = Counter()
+        # Its own lock: the barrier action counts a burn and must not take the kitchen lock.
+        self._faults_lock = threading.Lock()
         self.rounds = 0
         self.broken_rounds = 0
         self.walkouts = 0
@@ -214,30 +216,40 @@ class Kitchen(Simulation):
         """Ask for a fault now; returns the station it hits ("" for a burn).
 
         A crash, stall or walk-out hits the chef mid-dish if it is preparing, else on its
-        next dish; a burn spoils the dish being cooked, else the next one.
+        next dish; a burn spoils the dish being cooked, else the next one. One fault at a
+        time per chef: a second one asked for before the first was taken is refused with a
+        message, never silently dropped. Burns add up: each spoils one dish.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
         with self._lock:
             if kind == "burn":
-                rnd = self._round
-                if rnd is not None and not rnd.served and not rnd.broken:
-                    rnd.burn = "demand"
-                else:
-                    self._burn_next = True
+                self._ask_burn_locked()
                 return ""
-            station = target
-            candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
-            if station is None:
-                if not candidates:
-                    raise ValueError("no chef is on duty")
-                station = self._demand_rng.choice(candidates)
-            elif station not in self.stations:
-                raise ValueError(f"no station named {station!r}")
-            elif station not in candidates:
-                raise ValueError(f"no chef is at the {station} station")
-            self.stations[station].pending = kind
-            return station
+            st = self.stations[self._fault_target(target)]
+            if st.pending:
+                raise ValueError(f"the {st.name} chef already has a {st.pending} on the way")
+            st.pending = kind
+            return st.name
+
+    def _ask_burn_locked(self) -> None:
+        rnd = self._round
+        if rnd is not None and not rnd.served and not rnd.broken and not rnd.burn:
+            rnd.burn = "demand"
+        else:
+            self._burns_wanted += 1
+
+    def _fault_target(self, target: str | None) -> str:
+        candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
+        if target is None:
+            if not candidates:
+                raise ValueError("no chef is on duty")
+            return self._demand_rng.choice(candidates)
+        if target not in self.stations:
+            raise ValueError(f"no station named {target!r}")
+        if target not in candidates:
+            raise ValueError(f"no chef is at the {target} station")
+        return target
 
     def hire(self, station: str | None = None) -> str:
         """Bring a walked-out station back; returns its name."""
@@ -355,8 +367,9 @@ class Kitchen(Simulation):
                 len(members), action=self._serve, name=self.unique_name("kitchen"), recorder=self.recorder
             )
         rnd = Round(next(self._round_ids), order, frozenset(members), parts, fault, self._barrier)
-        if self._burn_next:
-            rnd.burn, self._burn_next = "demand", False
+        if self._burns_wanted:
+            rnd.burn = "demand"
+            self._burns_wanted -= 1
         elif fault is not None and fault.kind == "burn":
             rnd.burn = "plan"
         self._round = rnd
@@ -373,8 +386,8 @@ class Kitchen(Simulation):
         fault = rnd.fault if rnd.fault is not None and rnd.fault.target == st.name else None
         kind = fault.kind if fault is not None and fault.kind != "burn" else ""
         source = "plan"
-        if not kind and st.pending:
-            kind, st.pending, source = st.pending, "", "demand"
+        if not kind:
+            kind, source = self._take_pending(st), "demand"
         st.state = PREPARING
         duration = rnd.parts[st.name]
         self.recorder.record(
@@ -384,8 +397,8 @@ class Kitchen(Simulation):
             self._fault(kind, st, rnd, source)
         else:
             done = self.clock.sleep(duration, lambda: rnd.abandoned or bool(st.pending))
-            if not done and st.pending and not rnd.abandoned:
-                kind, st.pending = st.pending, ""
+            kind = "" if done or rnd.abandoned else self._take_pending(st)
+            if kind:
                 self._fault(kind, st, rnd, "demand")
         self.recorder.record("part.done", station=st.name, order=rnd.order.id, round=rnd.id)
         st.state = WAITING
@@ -398,10 +411,20 @@ class Kitchen(Simulation):
             ok, cause = False, "burn"
         return rnd, ok, cause
 
+    def _take_pending(self, st: Station) -> str:
+        """The fault asked for on demand, taken under the lock that ``inject`` sets it
+        under: one asked for at the same moment is either refused or kept, never lost."""
+        with self._lock:
+            kind, st.pending = st.pending, ""
+            return kind
+
+    def _count_fault(self, kind: str) -> None:
+        with self._faults_lock:
+            self.faults[kind] += 1
+
     def _fault(self, kind: str, st: Station, rnd: Round, source: str) -> None:
         """Carry out a crash, stall or walk-out in the chef's own thread."""
-        with self._lock:
-            self.faults[kind] += 1
+        self._count_fault(kind)
         self.recorder.record("fault.injected", fault=kind, station=st.name, order=rnd.order.id, source=source)
         if kind == "crash":
             self.clock.sleep(rnd.parts[st.name] / 2, lambda: rnd.abandoned)
@@ -429,7 +452,7 @@ class Kitchen(Simulation):
         assert rnd is not None
         if rnd.burn:
             rnd.burnt = True
-            self.faults["burn"] += 1
+            self._count_fault("burn")
             self.recorder.record("fault.injected", fault="burn", order=rnd.order.id, source=rnd.burn)
             raise BurntDish(f"order {rnd.order.id} burnt while combining")
         rnd.served = self.book.serve(rnd.order)
@@ -452,7 +475,7 @@ class Kitchen(Simulation):
 
     def _close_locked(self, rnd: Round) -> None:
         if rnd.burn == "demand" and not rnd.burnt:
-            self._burn_next = True  # the round broke before combining: the user's burn waits
+            self._burns_wanted += 1  # the round ended before combining: the user's burn waits
         if rnd.broken:
             self.broken_rounds += 1
             if rnd.barrier.broken or rnd.barrier.n_waiting:
@@ -578,14 +601,16 @@ class Kitchen(Simulation):
 
     # -- reporting --------------------------------------------------------------------
     def summary(self) -> dict[str, object]:
+        with self._faults_lock:
+            faults = dict(self.faults)
         return {
             "scenario": self.scenario,
             "placed": self.book.placed,
             "served": self.book.served,
             "cancelled": self.book.cancelled,
             "open": self.book.open,
-            "faults": sum(self.faults.values()),
-            "faults_by_kind": dict(self.faults),
+            "faults": sum(faults.values()),
+            "faults_by_kind": faults,
             "restarts": self.restarts,
             "walkouts": self.walkouts,
             "hires": self.hires,
