@@ -28,6 +28,7 @@ PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 kitchen_step = st.one_of(
     st.tuples(st.just("order"), st.integers(1, 4)),
+    st.tuples(st.just("feed"), st.integers(1, 200)),
     st.tuples(st.just("fault"), st.sampled_from(FAULT_KINDS), st.sampled_from((*STATIONS, None))),
     st.tuples(st.just("pause")),
     st.tuples(st.just("resume")),
@@ -95,6 +96,8 @@ def test_restaurant_keeps_its_promises_under_any_schedule(steps, rates):
             if step[0] == "order":
                 for _ in range(step[1]):
                     kitchen.place_order()
+            elif step[0] == "feed":
+                kitchen.feed(step[1])
             elif step[0] == "hire":
                 with suppress(ValueError):
                     kitchen.hire()

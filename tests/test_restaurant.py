@@ -9,9 +9,10 @@ from contextlib import suppress
 
 import pytest
 
+from app.engine.budget import RestartPolicy
 from app.engine.faults import SpecError
 from app.engine.orders import Order
-from app.scenes.restaurant.model import CRASHED, WALKED_OUT, BurntDish, KitchenConfig, Round
+from app.scenes.restaurant.model import CRASHED, QUEUE_AHEAD, WALKED_OUT, BurntDish, KitchenConfig, Round
 from tests.helpers import run_threads, stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,
@@ -346,3 +347,38 @@ def test_each_burn_is_counted_exactly_once_even_when_two_barrier_actions_overlap
 
     run_threads(2, serve)
     assert k.faults["burn"] == 2
+
+
+def test_orders_fed_in_bulk_are_made_as_the_queue_drains(kitchens):
+    """A long run's orders wait as a count: the book holds only the few in flight, and
+    every one of them still ends exactly once, in the trace too."""
+    k = kitchens()
+    k.feed(100_000)
+    assert k.book.open == len(k._queue) == QUEUE_AHEAD
+    k.start()
+    most_open = [0]
+
+    def watch(_rec: dict) -> None:
+        most_open[0] = max(most_open[0], len(k.book._open))
+
+    k.recorder.subscribe(watch)
+    wait_for(lambda: k.book.served >= 500, timeout=20)
+    assert most_open[0] <= QUEUE_AHEAD + 1
+    assert k.summary()["placed"] == 100_000 and not k.finished()
+    assert_stopped_cleanly(k)
+    assert k.book.placed == 100_000 and k.book.served + k.book.cancelled == 100_000
+    assert_exactly_once(k)
+
+
+def test_a_run_fed_in_bulk_finishes_only_when_every_order_ended(kitchens):
+    k = kitchens(faults="crash=0.02,burn=0.02", restart=RestartPolicy(max_restarts=1000))
+    k.start()
+    k.feed(300)
+    wait_for(k.finished, timeout=20)
+    assert not k.escalated and k.book.placed == 300 and k.book.open == 0
+    assert k.book.served + k.book.cancelled == 300
+    assert_stopped_cleanly(k)
+    assert_exactly_once(k)
+    k.feed(5)  # after the shutdown: cancelled, each with its records
+    assert k.book.cancelled >= 5
+    assert_exactly_once(k)

@@ -28,6 +28,9 @@ from app.trace.recorder import TraceRecorder
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
 FAULT_KINDS = ("crash", "burn", "stall", "walkout")
 MAX_STATIONS = 16
+#: Orders made ahead of the chefs. Work fed beyond this waits as a plain count and is
+#: turned into orders as the queue drains, so memory does not grow with a run's length.
+QUEUE_AHEAD = 64
 
 # Station states, as the views show them.
 IDLE, PREPARING, WAITING, CRASHED, RESTARTING, WALKED_OUT, STOPPED = (
@@ -64,7 +67,7 @@ class KitchenConfig:
     rehire_after_s: float | None = 3.0  # simulated; None: only a hire brings a station back
     max_attempts: int = 5
     seed: int = 0
-    orders: int = 0  # placed when the kitchen starts (a headless run's length)
+    orders: int = 0  # fed when the kitchen starts (a headless run's length)
 
     def __post_init__(self) -> None:
         if self.orders < 0:
@@ -152,6 +155,7 @@ class Kitchen(Simulation):
         self.order_ready = Event(name="order_ready", recorder=self.recorder)
         self.stations = {name: Station(name) for name in self.config.stations}
         self._queue: deque[Order] = deque()
+        self._wanted = 0  # orders fed but not made yet: a count, not objects
         self._round: Round | None = None
         self._round_ids = itertools.count(1)
         self._barrier: Barrier | None = None
@@ -185,8 +189,36 @@ class Kitchen(Simulation):
         self.feed(self.config.orders)
 
     def feed(self, units: int = 1) -> None:
-        for _ in range(units):
-            self.place_order()
+        """Ask for ``units`` more orders. They are counted now and made as the queue drains
+        (at most ``QUEUE_AHEAD`` wait at once); after a shutdown they are cancelled."""
+        if units <= 0:
+            return
+        with self._lock:
+            if not self.shutting_down:
+                self._wanted += units
+                self._top_up_locked()
+                return
+            reason = self.shutdown_reason or "kitchen closed"
+        self.book.cancel_unplaced(units, reason)
+
+    def _top_up_locked(self) -> None:
+        """Make orders from the count fed until ``QUEUE_AHEAD`` wait in the queue."""
+        n = min(self._wanted, QUEUE_AHEAD - len(self._queue))
+        if n <= 0:
+            return
+        self._wanted -= n
+        members = sorted(name for name, s in self.stations.items() if s.on_duty)
+        for _ in range(n):
+            self._queue.append(self._new_order(members))
+        if not self.order_ready.is_set():
+            self.order_ready.set()
+        self._cv.notify_all()
+
+    def _new_order(self, members: list[str]) -> Order:
+        """Place one order, its first attempt's plan drawn now (off the chefs' hot path)."""
+        order = self.book.place()
+        order.plan = (members, *self._draw_plan(order.id, 1, members))
+        return order
 
     def _draw_plan(
         self, order_id: int, attempt: int, members: list[str]
@@ -198,10 +230,9 @@ class Kitchen(Simulation):
         return parts, self.config.faults.draw(rng, members)
 
     def place_order(self) -> int:
-        """Queue one order; after shutdown it is cancelled at once (never dropped)."""
-        order = self.book.place()
-        members = sorted(n for n, s in self.stations.items() if s.on_duty)
-        order.plan = (members, *self._draw_plan(order.id, 1, members))
+        """Queue one order now (a waiter's ticket: it shows in the queue at once, unlike
+        orders fed in bulk); after shutdown it is cancelled at once (never dropped)."""
+        order = self._new_order(sorted(n for n, s in self.stations.items() if s.on_duty))
         with self._lock:
             if self.shutting_down:
                 self.book.cancel(order, self.shutdown_reason or "kitchen closed")
@@ -278,8 +309,11 @@ class Kitchen(Simulation):
         return self._round
 
     def finished(self) -> bool:
-        """True once every order placed has ended, or the kitchen is shutting down."""
-        return self.shutting_down or self.book.open == 0
+        """True once every order fed or placed has ended, or the kitchen is shutting down."""
+        if self.shutting_down:
+            return True
+        with self._lock:  # orders move from the count to the book under this lock
+            return self._wanted == 0 and self.book.open == 0
 
     # -- the chef role ------------------------------------------------------------------
     def _start_chef(self, st: Station) -> None:
@@ -354,6 +388,8 @@ class Kitchen(Simulation):
 
     def _open_round_locked(self) -> Round:
         order = self._queue.popleft()
+        if self._wanted and len(self._queue) <= QUEUE_AHEAD // 2:
+            self._top_up_locked()  # in batches, so the lock is not held longer per round
         order.attempts += 1
         members = sorted(n for n, s in self.stations.items() if s.on_duty)
         planned = order.plan
@@ -596,19 +632,25 @@ class Kitchen(Simulation):
             for st in self.stations.values():
                 if st.state != WALKED_OUT:
                     st.state = STOPPED
+            unmade, self._wanted = self._wanted, 0
         for order in leftovers:
             self.book.cancel(order, reason)
+        self.book.cancel_unplaced(unmade, reason)
 
     # -- reporting --------------------------------------------------------------------
     def summary(self) -> dict[str, object]:
+        """``placed`` counts every order asked for, made yet or not (so a run's progress
+        reads served out of all it will serve); once stopped, all of them were made."""
+        with self._lock:
+            wanted = self._wanted
         with self._faults_lock:
             faults = dict(self.faults)
         return {
             "scenario": self.scenario,
-            "placed": self.book.placed,
+            "placed": self.book.placed + wanted,
             "served": self.book.served,
             "cancelled": self.book.cancelled,
-            "open": self.book.open,
+            "open": self.book.open + wanted,
             "faults": sum(faults.values()),
             "faults_by_kind": faults,
             "restarts": self.restarts,
