@@ -2,7 +2,7 @@
 100,000 units, every run in a fresh process; bar: the peak at 100,000 is at most 1.3x
 the peak at 10,000, for every scene. Linux and macOS (peak RSS from os.wait4).
 
-    python tests/benchmarks/memory.py [--small 10000] [--large 100000] [--scenes restaurant orchestrator]
+    python tests/benchmarks/memory.py [--small 10000] [--large 100000] [--scenes NAME ...] [--quick]
 
 Prints one JSON line.
 """
@@ -18,12 +18,15 @@ import time
 
 from _common import ROOT
 
+from app.scenes import registry
+
 BAR = 1.3
 
 
 def peak_mib(scene: str, units: int) -> tuple[float, float, dict]:
     """Peak resident memory (MiB) and wall time of one headless run, in a fresh process."""
-    cmd = [sys.executable, "-m", "app", "run", scene, "--orders", str(units), "--speed", "max", "--json"]
+    flag = f"--{registry.get(scene).units_flag}"
+    cmd = [sys.executable, "-m", "app", "run", scene, flag, str(units), "--speed", "max", "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -53,8 +56,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--small", type=int, default=10_000)
     ap.add_argument("--large", type=int, default=100_000)
-    ap.add_argument("--scenes", nargs="+", default=["restaurant", "orchestrator"])
+    ap.add_argument("--scenes", nargs="+", default=registry.names())
+    ap.add_argument("--quick", action="store_true", help="200 and 2,000 units (a CI smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.small, args.large = 200, 2000
     result: dict[str, object] = {"benchmark": "memory", "units": [args.small, args.large], "bar": BAR}
     for scene in args.scenes:
         result[scene] = measure(scene, args.small, args.large)

@@ -83,7 +83,10 @@ def main() -> None:
     ap.add_argument("--faults", default="crash=0.005,burn=0.005,stall=0.005,walkout=0.005")
     ap.add_argument("--max-restarts", type=int, default=100_000)
     ap.add_argument("--restart-window", type=float, default=30.0)
+    ap.add_argument("--quick", action="store_true", help="2,000 orders (a CI smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.orders = 2000
     restart = RestartPolicy(max_restarts=args.max_restarts, window_s=args.restart_window)
     print(json.dumps(soak(args.orders, args.faults, restart)))
 
