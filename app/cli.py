@@ -43,6 +43,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _window(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -88,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speed", type=_speed, default=None, help="0.25 to 16, or max (default max)")
     kinds = "; ".join(f"{spec.name}: {'/'.join(spec.fault_kinds)}" for spec in scenes)
     run.add_argument("--faults", default="", help=f"rates adding up to at most 1, e.g. crash=0.05; {kinds}")
+    run.add_argument(
+        "--max-restarts",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="restarts allowed within the restart window before the run escalates to a shutdown "
+        "(default 5); raise it for long soaks with faults",
+    )
+    run.add_argument(
+        "--restart-window",
+        type=_window,
+        default=None,
+        metavar="S",
+        help="the restart window, in simulated seconds (default 30)",
+    )
     flags: dict[str, list[tuple[str, Flag]]] = {}
     for spec in scenes:
         for flag in spec.flags:

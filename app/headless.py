@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -33,6 +34,15 @@ def scene_flags(args: argparse.Namespace) -> dict[str, Any]:
     return {n: v for n in sorted(names) if (v := getattr(args, n, None)) is not None}
 
 
+def _restart_limits(config: Any, args: argparse.Namespace) -> Any:
+    """``--max-restarts`` and ``--restart-window`` over the scene's (or file's) restart policy."""
+    given = {"max_restarts": "max_restarts", "window_s": "restart_window"}
+    limits = {k: v for k, flag in given.items() if (v := getattr(args, flag, None)) is not None}
+    if not limits:
+        return config
+    return dataclasses.replace(config, restart=dataclasses.replace(config.restart, **limits))
+
+
 def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple[SceneSpec, Simulation]:
     """The scene the user asked for, configured from its file and flags (raises SpecError)."""
     scenario = args.scenario
@@ -46,6 +56,7 @@ def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple
     spec.check_flags(given)
     config = spec.configure(config, given)
     config = spec.with_common(config, seed=args.seed, faults=args.faults)
+    config = _restart_limits(config, args)
     clock = SimClock(args.speed, recorder=recorder)
     return spec, spec.build(config, clock, recorder, None)
 
@@ -111,7 +122,7 @@ class Prepared:
 
 def prepare(args: argparse.Namespace) -> Prepared:
     """Everything that can fail on bad input, before any thread starts (raises SpecError)."""
-    recorder = TraceRecorder()
+    recorder = TraceRecorder(capacity=10_000)  # summaries count every record; the ring is for views
     spec, sim = build_simulation(args, recorder)
     return Prepared(spec, sim, _open_writers(args, spec, recorder))
 

@@ -80,6 +80,11 @@ def test_human_summary_without_json():
         (["run", "restaurant", "--faults", "boom=1"], "unknown fault kind"),
         (["run", "restaurant", "--faults", "crash=2"], "from 0 to 1"),
         (["run", "restaurant", "--stations", "40"], "--stations"),
+        (["run", "restaurant", "--max-restarts", "-1"], "--max-restarts"),
+        (["run", "restaurant", "--max-restarts", "many"], "--max-restarts"),
+        (["run", "orchestrator", "--restart-window", "0"], "--restart-window"),
+        (["run", "orchestrator", "--restart-window", "nan"], "--restart-window"),
+        (["run", "orchestrator", "--restart-window", "soon"], "--restart-window"),
         (["run", "kitchen"], "unknown scene"),
         (["run", "restaurant", "--trace", "/no/such/dir/t.jsonl"], "cannot write"),
         (["run"], "SCENE"),
@@ -126,10 +131,14 @@ def test_a_signal_is_a_forced_shutdown_that_still_reports(sig, tmp_path):
 
 
 def test_orchestrator_run_reports_states_and_restarts():
-    proc = run_cli("run", "orchestrator", "--orders", "40", "--faults", "crash=0.05", "--json", "--seed", "2")
-    assert proc.returncode in (0, 1), proc.stderr
+    # A budget that cannot run out: every crash is recovered, so the run must succeed.
+    args = ["--orders", "40", "--faults", "crash=0.1", "--json", "--seed", "2", "--max-restarts", "1000"]
+    proc = run_cli("run", "orchestrator", *args)
+    assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["scenario"] == "orchestrator"
+    assert summary["escalated"] is None and summary["restarts"] >= 1
+    assert summary["placed"] == summary["served"] == 40
     assert summary["states_visited"][:3] == ["INITIALIZING", "READY", "PROCESSING"]
     assert summary["final_state"] == "SHUTDOWN"
     assert set(summary["restarts_by_component"]) == {"Database", "Cache", "API server"}
@@ -168,3 +177,44 @@ def test_bad_scenario_file_is_one_line_exit_2(tmp_path):
 def test_restaurant_only_flags_are_refused_for_the_orchestrator(args):
     proc = run_cli("run", "orchestrator", *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("scene", ["restaurant", "orchestrator"])
+def test_a_spent_restart_budget_fails_the_run_with_exit_1(scene):
+    proc = run_cli("run", scene, "--orders", "30", "--faults", "crash=1.0", "--json")
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["escalated"] == "restart budget exhausted (5 restarts in 30 s)"
+    assert summary["served"] + summary["cancelled"] == summary["placed"] == 30
+    assert summary["threads_alive"] == [] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("scene", ["restaurant", "orchestrator"])
+def test_restart_flags_set_the_budget(scene):
+    args = [
+        "--orders",
+        "30",
+        "--faults",
+        "crash=1.0",
+        "--json",
+        "--max-restarts",
+        "2",
+        "--restart-window",
+        "7.5",
+    ]
+    proc = run_cli("run", scene, *args)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["escalated"] == "restart budget exhausted (2 restarts in 7.5 s)"
+
+
+def test_a_long_run_with_faults_needs_a_bigger_budget_and_gets_it():
+    """Faults at a few per cent escalate by design once the window is wide; the flags let a
+    soak run through."""
+    run = ["run", "restaurant", "--orders", "2000", "--faults", "crash=0.01,burn=0.01", "--json"]
+    strict = run_cli(*run, "--restart-window", "1e6")
+    assert strict.returncode == 1 and json.loads(strict.stdout)["escalated"]
+    relaxed = run_cli(*run, "--restart-window", "1e6", "--max-restarts", "100000")
+    assert relaxed.returncode == 0, relaxed.stderr
+    summary = json.loads(relaxed.stdout)
+    assert summary["escalated"] is None and summary["restarts"] > 5
+    assert summary["served"] + summary["cancelled"] == summary["placed"] == 2000

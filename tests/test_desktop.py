@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox, QSlider
 
-from app.gui.application import ErrorReporter, app_icon, create_window, log_dir
+from app.gui.application import (
+    APP_NAME,
+    ORG_NAME,
+    ErrorReporter,
+    app_icon,
+    create_window,
+    ensure_app,
+    log_dir,
+)
 from app.gui.settings import settings
 
 
@@ -81,5 +93,12 @@ def test_errors_from_worker_threads_reach_the_dialog(qtbot, tmp_path):
 
 
 def test_logs_go_to_the_user_log_folder():
-    path = log_dir()
-    assert path.is_dir() and path.name == "logs"
+    """The folder is the platform's per-user data folder for this app (named after it,
+    so the names were set first), and it is made when missing."""
+    ensure_app()
+    assert QStandardPaths.isTestModeEnabled()  # conftest: the folders below are Qt's test ones
+    base = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation))
+    assert base.parts[-2:] == (ORG_NAME, APP_NAME)
+    shutil.rmtree(base / "logs", ignore_errors=True)  # Qt's test-mode folder, never the user's
+    assert not (base / "logs").exists()
+    assert log_dir() == base / "logs" and (base / "logs").is_dir()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QSlider, QWidget
 
 from app.engine.states import STATES
@@ -52,10 +50,11 @@ def test_fail_a_component_then_recover_then_shut_down(qtbot, main_window):
     qtbot.waitUntil(lambda: "ERROR" in scene.view.history, timeout=10000)
     qtbot.waitUntil(lambda: scene.view.history[-1] == "PROCESSING", timeout=10000)
     assert int(scene.findChild(QLabel, "restartCount").text()) == 2  # Cache and the API server
-    t0 = time.monotonic()
     with qtbot.waitSignal(scene.simulationStopped, timeout=2000) as blocker:
         click(scene, "forceShutdownButton")
-    assert time.monotonic() - t0 < 0.5 and blocker.args == [[]]
+    assert blocker.args == [[]]
+    # Timed by the system itself, so the test's own event-loop latency does not count.
+    assert scene.system.recorder.of_kind("shutdown.completed")[-1]["elapsed_ms"] < 500
     assert state(scene) == "SHUTDOWN" and lit(scene) == ["SHUTDOWN"]
     stopped = [
         r["component"]

@@ -28,6 +28,7 @@ PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 kitchen_step = st.one_of(
     st.tuples(st.just("order"), st.integers(1, 4)),
+    st.tuples(st.just("feed"), st.integers(1, 200)),
     st.tuples(st.just("fault"), st.sampled_from(FAULT_KINDS), st.sampled_from((*STATIONS, None))),
     st.tuples(st.just("pause")),
     st.tuples(st.just("resume")),
@@ -95,6 +96,8 @@ def test_restaurant_keeps_its_promises_under_any_schedule(steps, rates):
             if step[0] == "order":
                 for _ in range(step[1]):
                     kitchen.place_order()
+            elif step[0] == "feed":
+                kitchen.feed(step[1])
             elif step[0] == "hire":
                 with suppress(ValueError):
                     kitchen.hire()
@@ -109,6 +112,7 @@ def test_restaurant_keeps_its_promises_under_any_schedule(steps, rates):
 
 
 system_step = st.one_of(
+    st.tuples(st.just("feed"), st.integers(1, 20)),
     st.tuples(
         st.just("fault"),
         st.sampled_from(SYSTEM_FAULTS),
@@ -137,14 +141,29 @@ def test_orchestrator_takes_only_legal_transitions_under_any_schedule(steps, rat
     )
     system = Orchestrator(config, clock=SimClock(None, recorder=rec), recorder=rec)
     system.start()
+    fed: int | None = None  # requests=None: the run is open-ended until something is fed
     try:
         for step in steps:
-            play(system, step, ("component.done", "state.changed"))
+            if step[0] == "feed":
+                system.feed(step[1])
+                fed = (fed or 0) + step[1]
+            else:
+                play(system, step, ("component.done", "state.changed"))
     finally:
         alive = system.stop()
     assert alive == []
     transitions = [(r["from"], r["to"]) for r in rec.of_kind("state.changed")]
     assert all(b in LEGAL[a] for a, b in transitions), transitions
     assert system.state == "SHUTDOWN" and transitions[-1][1] == "SHUTDOWN"
+    assert_units_accounted_from_the_trace(system, rec, fed)
+
+
+def assert_units_accounted_from_the_trace(system: Orchestrator, rec: TraceRecorder, fed: int | None) -> None:
+    """Each unit of work is done once (the trace numbers them 1, 2, 3, ... with no gap or
+    repeat); the summary's counts agree with what the trace and the feeding say."""
+    done = [r["processed"] for r in rec.of_kind("component.done")]
+    assert done == list(range(1, len(done) + 1))
+    placed = len(done) if fed is None else fed
+    served = min(len(done), placed)
     summary = system.summary()
-    assert summary["served"] + summary["cancelled"] == summary["placed"]
+    assert (summary["placed"], summary["served"], summary["cancelled"]) == (placed, served, placed - served)

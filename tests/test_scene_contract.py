@@ -93,16 +93,7 @@ def test_a_shutdown_mid_run_cancels_what_is_left_exactly_once(spec):
     assert judge(spec, sim, alive) == []
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="re-init hang unnoticed"))
-        if s.name == "orchestrator"
-        else s
-        for s in registry.SCENES
-    ],
-    ids=registry.names(),
-)
+@SCENES
 def test_trace_export_reads_back_into_the_view_model(spec, tmp_path):
     sim = build(spec, config_for(spec, 12, some_faults(spec, 0.05), seed=3))
     jsonl = JsonlWriter(tmp_path / "t.jsonl")

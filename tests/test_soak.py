@@ -1,5 +1,6 @@
 """A short soak: thousands of orders with 2% faults at speed "max"; nothing is lost and the
-trace buffer and the order book stay bounded. (The long one: tests/benchmarks/soak.py.)"""
+trace buffer, the queue and the order book stay bounded. (The long one:
+tests/benchmarks/soak.py; memory by run length: tests/benchmarks/memory.py.)"""
 
 from __future__ import annotations
 
@@ -22,8 +23,7 @@ def test_short_soak_loses_nothing_and_stays_bounded():
     )
     kitchen = Kitchen(config, clock=SimClock(None, recorder=rec), recorder=rec)
     kitchen.start()
-    for _ in range(3000):
-        kitchen.place_order()
+    kitchen.feed(3000)
     try:
         wait_for(kitchen.finished, timeout=60)
     finally:
@@ -32,5 +32,6 @@ def test_short_soak_loses_nothing_and_stays_bounded():
     assert s["placed"] == 3000 and s["served"] + s["cancelled"] == 3000 and s["violations"] == []
     assert s["faults"] > 20
     assert rec.total > 20_000 and len(rec.snapshot()) == 20_000  # the ring is bounded
-    assert kitchen.book.open == 0 and not kitchen.book._orders  # ended orders are forgotten
+    assert kitchen.book.open == 0 and not kitchen.book._open  # ended orders are forgotten
+    assert kitchen.rounds >= 3000 and not kitchen._queue
     assert_rounds_consistent(kitchen)

@@ -24,14 +24,16 @@ class Order:
 class OrderBook:
     """The single source of truth for how each order ended.
 
-    ``serve`` and ``cancel`` take the lock and refuse an order that has already ended, so
-    a race between a late serve and a shutdown cancel cannot count one order twice; a
-    refused serve is kept in ``violations`` because in a correct kitchen it never happens.
+    Only open orders are held as objects; an order that ended leaves nothing but counters,
+    so memory stays flat however long the run. ``serve`` and ``cancel`` take the lock and
+    end an order only if it is still open, so a race between a late serve and a shutdown
+    cancel cannot count one order twice; a refused serve is kept in ``violations`` because
+    in a correct kitchen it never happens.
     """
 
     def __init__(self, recorder: TraceRecorder) -> None:
         self._lock = threading.Lock()
-        self._orders: dict[int, Order] = {}
+        self._open: dict[int, Order] = {}
         self._next = 1
         self._rec = recorder.record
         self.served = 0
@@ -43,36 +45,50 @@ class OrderBook:
         with self._lock:
             order = Order(self._next)
             self._next += 1
-            self._orders[order.id] = order
+            self._open[order.id] = order
         self._rec("order.placed", order=order.id)
         return order
 
     def get(self, order_id: int) -> Order:
-        return self._orders[order_id]
+        """An open order (KeyError once it has ended: ended orders are not kept)."""
+        return self._open[order_id]
 
     def serve(self, order: Order) -> bool:
         with self._lock:
-            if order.status != PENDING:
-                self.violations.append(f"order {order.id} served after it was {order.status}")
+            if self._open.pop(order.id, None) is None:
+                ended = order.status if order.status != PENDING else "not open"
+                self.violations.append(f"order {order.id} served after it was {ended}")
                 return False
             order.status = SERVED
             self.served += 1
-            # Served orders are forgotten so memory stays flat on long runs.
-            del self._orders[order.id]
         self._rec("order.served", order=order.id, attempts=order.attempts)
         return True
 
     def cancel(self, order: Order, reason: str) -> bool:
         with self._lock:
-            if order.status != PENDING:
-                return False
+            if self._open.pop(order.id, None) is None:
+                return False  # it ended first (a late serve won): nothing to cancel
             order.status = CANCELLED
             order.reason = reason
             self.cancelled += 1
             self.reasons[reason] += 1
-            del self._orders[order.id]
         self._rec("order.cancelled", order=order.id, reason=reason)
         return True
+
+    def cancel_unplaced(self, count: int, reason: str) -> None:
+        """Orders asked for but never made because the run ended first: each is placed
+        and cancelled at once, with both records, so the trace accounts for every one."""
+        if count <= 0:
+            return
+        with self._lock:
+            first = self._next
+            self._next += count
+            self.cancelled += count
+            self.reasons[reason] += count
+        rec = self._rec
+        for order_id in range(first, first + count):
+            rec("order.placed", order=order_id)
+            rec("order.cancelled", order=order_id, reason=reason)
 
     @property
     def placed(self) -> int:
@@ -82,4 +98,4 @@ class OrderBook:
     def open(self) -> int:
         """Orders placed that have not ended yet."""
         with self._lock:
-            return len(self._orders)
+            return len(self._open)

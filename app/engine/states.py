@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from app.sync import Event
@@ -30,15 +31,25 @@ class StateMachine:
     The Events are there for code (and views) that care about one state; code that waits for
     *any* of several states, or a state plus some other condition, waits on ``cond`` with a
     predicate, which a transition (or ``notify``) wakes at once: no polling.
+
+    Time spent in each state is added up at every transition, so a summary never has to
+    read it back from the trace (whose ring forgets the oldest records on long runs).
     """
 
-    def __init__(self, recorder: TraceRecorder, lock: threading.RLock | None = None) -> None:
+    def __init__(
+        self,
+        recorder: TraceRecorder,
+        lock: threading.RLock | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cond = threading.Condition(lock or threading.RLock())
         self._rec = recorder.record
+        self._now = clock
         self.events = {s: Event(name=s, recorder=recorder) for s in STATES}
         self.state = INITIALIZING
-        self.entered: dict[str, float] = {}
         self.visited: list[str] = [INITIALIZING]
+        self._spent: dict[str, float] = dict.fromkeys(STATES, 0.0)
+        self._entered = clock()
         self.events[INITIALIZING].set()
 
     def can(self, to: str) -> bool:
@@ -48,7 +59,9 @@ class StateMachine:
         with self.cond:
             if to not in LEGAL[self.state]:
                 raise IllegalTransition(f"{self.state} -> {to} is not allowed")
-            old, self.state = self.state, to
+            now = self._now()
+            self._spent[self.state] += now - self._entered
+            old, self.state, self._entered = self.state, to, now
             self.events[old].clear()
             self.events[to].set()
             self.visited.append(to)
@@ -71,3 +84,12 @@ class StateMachine:
 
     def in_states(self, states: Iterable[str]) -> bool:
         return self.state in set(states)
+
+    def time_in_states(self) -> dict[str, float]:
+        """Seconds spent in each state so far (the current one up to now; SHUTDOWN is where
+        the machine ends, so time after it is not counted)."""
+        with self.cond:
+            spent = dict(self._spent)
+            if self.state != SHUTDOWN:
+                spent[self.state] += self._now() - self._entered
+        return spent

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from app.engine.budget import RestartBudget, RestartPolicy
 from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.faults import FaultPlan, SpecError, round_rng
-from app.engine.simulation import Simulation
-from app.engine.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, STATES, StateMachine
+from app.engine.simulation import STOP_DEADLINE_S, Simulation
+from app.engine.states import ERROR, INITIALIZING, PROCESSING, READY, SHUTDOWN, StateMachine
 from app.engine.workers import WorkerHost
 from app.sync import Event
 from app.trace.recorder import TraceRecorder
 
 FAULT_KINDS = ("init", "crash", "hang")
+INIT_FAULTS = ("init", "hang")  # what can hit a component while it starts
+WORK_FAULTS = ("crash", "hang")  # ... and while it works
 MAX_COMPONENTS = 16
 # Component lights, as the views show them.
 WAITING, STARTING, READY_C, WORKING, FAILED, RESTARTING, STOPPED = (
@@ -137,12 +139,13 @@ class Component:
     spec: ComponentSpec
     ready: Event
     status: str = WAITING
-    incarnation: int = 0
+    incarnation: int = 0  # how many threads have run it so far
+    current: int = 0  # the incarnation that may still act for it; 0 once superseded
     worker: str = ""
     alive: bool = False
     deadline: float = 0.0  # wall time by which it must be ready, or beat again
     fail_reason: str = ""
-    pending: str = ""  # a fault asked for on demand
+    pending: str = ""  # a fault asked for on demand; taken (under the lock) exactly once
     ticks: int = 0
     restarts: int = 0
 
@@ -180,8 +183,6 @@ class Orchestrator(Simulation):
         self.faults: Counter[str] = Counter()
         self.escalated = ""
         self.started = False
-        self._state_wall: dict[str, float] = dict.fromkeys(STATES, 0.0)
-        self._state_entered = time.monotonic()
         self._demand_rng = round_rng(self.config.seed, "demand")
 
     # -- public controls --------------------------------------------------------------
@@ -203,28 +204,34 @@ class Orchestrator(Simulation):
             self._cv.notify_all()
 
     def inject(self, kind: str, target: str | None = None) -> str:
-        """Fault on demand: ``init`` and ``hang`` while starting, ``crash``/``hang`` while working."""
+        """Fault on demand: ``init`` and ``hang`` while starting, ``crash``/``hang`` while working.
+
+        One fault at a time per component: a second one asked for before the first was
+        taken is refused with a message, never silently dropped.
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
-        component = target
         with self._lock:
-            live = sorted(n for n, c in self.components.items() if c.alive and c.status != FAILED)
-            if component is None:
-                if not live:
-                    raise ValueError("no component is running")
-                component = self._demand_rng.choice(live)
-            elif component not in self.components:
-                raise ValueError(f"no component named {component!r}")
-            elif component not in live:
-                raise ValueError(f"{component} is not running")
-            target = self.components[component]
-            if kind == "init" and target.status not in (WAITING, STARTING):
-                raise ValueError(
-                    f"{component} has already started; an init failure needs a starting component"
-                )
-            target.pending = kind
+            c = self.components[self._fault_target(target)]
+            if kind == "init" and c.status not in (WAITING, STARTING):
+                raise ValueError(f"{c.name} has already started; an init failure needs a starting component")
+            if c.pending:
+                raise ValueError(f"{c.name} already has a {c.pending} fault on its way")
+            c.pending = kind
             self._cv.notify_all()
-            return component
+            return c.name
+
+    def _fault_target(self, target: str | None) -> str:
+        live = sorted(n for n, c in self.components.items() if c.alive and c.status != FAILED)
+        if target is None:
+            if not live:
+                raise ValueError("no component is running")
+            return self._demand_rng.choice(live)
+        if target not in self.components:
+            raise ValueError(f"no component named {target!r}")
+        if target not in live:
+            raise ValueError(f"{target} is not running")
+        return target
 
     @property
     def state(self) -> str:
@@ -242,7 +249,7 @@ class Orchestrator(Simulation):
     # -- components ---------------------------------------------------------------------
     def _spawn_component(self, c: Component) -> None:
         c.incarnation += 1
-        inc = c.incarnation
+        inc = c.current = c.incarnation
         c.status, c.alive, c.fail_reason = WAITING, True, ""
         c.worker = self.unique_name(c.name)
         self.spawn_named(c.worker, lambda: self._component(c, inc), component=c.name, incarnation=inc)
@@ -251,137 +258,183 @@ class Orchestrator(Simulation):
         return self.config.max_speed_timeout_s if self.clock.is_max else self.clock.to_wall(sim_s)
 
     def _component(self, c: Component, inc: int) -> None:
-        m = self.machine
-        gone = lambda: c.incarnation != inc or self.shutting_down
+        gone = lambda: c.current != inc or self.shutting_down
         try:
-            deps = [self.components[d] for d in c.spec.depends_on]
-            m.wait_until(
-                lambda: gone() or all(d.status in (READY_C, WORKING) for d in deps),
-                what=f"{c.name} needs " + (", ".join(d.name for d in deps) or "nothing"),
-            )
-            if gone():
-                return
-            self._initialise(c, inc, gone)
-            if gone():
-                return
-            self._work(c, inc, gone)
+            if self._await_dependencies(c, gone) and self._initialise(c, inc, gone):
+                self._work(c, inc, gone)
         except ComponentFailure as exc:
-            with self._lock:
-                if c.incarnation == inc:
-                    c.status, c.fail_reason, c.alive = FAILED, str(exc), False
-                    c.ready.clear()
-                self.recorder.record("worker.crashed", component=c.name, error=str(exc))
-                self._cv.notify_all()
+            self._failed(c, inc, str(exc))
         except ShutdownRequested:
             pass
         finally:
             self._leave(c, inc)
 
-    def _initialise(self, c: Component, inc: int, gone) -> None:
+    def _await_dependencies(self, c: Component, gone: Callable[[], bool]) -> bool:
+        """Watched, not timed: a dependency that fails or hangs is restarted with its
+        dependants, which supersedes this incarnation and ends the wait."""
+        deps = [self.components[d] for d in c.spec.depends_on]
+        self.machine.wait_until(
+            lambda: gone() or all(d.status in (READY_C, WORKING) for d in deps),
+            what=f"{c.name} needs " + (", ".join(d.name for d in deps) or "nothing"),
+        )
+        return not gone()
+
+    def _arm(self, c: Component, inc: int, status: str, timeout_s: float) -> bool:
+        """Enter ``status`` with a deadline the supervisor watches; False if superseded.
+
+        The notify matters: the supervisor may be asleep with no deadline at all (after a
+        restart it always is), and a component that then hangs never wakes it again.
+        """
         with self._lock:
-            c.status = STARTING
-            c.deadline = time.monotonic() + self._wall(self.config.readiness_timeout_s)
+            if c.current != inc or self.shutting_down:
+                return False
+            c.status = status
+            c.deadline = time.monotonic() + self._wall(timeout_s)
+            self._cv.notify_all()
+            return True
+
+    def _take_pending(self, c: Component, inc: int, kinds: tuple[str, ...]) -> str:
+        """The fault asked for on demand, if it is one of ``kinds``; taken exactly once."""
+        with self._lock:
+            if c.current != inc or c.pending not in kinds:
+                return ""
+            kind, c.pending = c.pending, ""
+            return kind
+
+    def _initialise(self, c: Component, inc: int, gone: Callable[[], bool]) -> bool:
+        """True once ready; False when superseded. Raises ComponentFailure for an init fault."""
+        if not self._arm(c, inc, STARTING, self.config.readiness_timeout_s):
+            return False
         self.recorder.record("component.init", component=c.name, incarnation=inc)
-        rng = round_rng(self.config.seed, c.name, inc, "init")
-        u = rng.random()
-        fault = c.pending if c.pending in ("init", "hang") else ""
-        if fault:
-            c.pending = ""
-        elif u < self.config.rate(c.name, "init"):
-            fault = "init"
-        elif u < self.config.rate(c.name, "init") + self.config.rate(c.name, "hang"):
-            fault = "hang"
-        if fault:
-            self._fault(fault, c)
-        if fault == "hang":  # never reports ready: the readiness timeout notices
-            self.machine.wait_until(gone, what=f"{c.name} hung")
-            return
-        if not self.clock.sleep(c.spec.init_s * (0.5 if fault else 1.0), gone):
-            return
-        if fault == "init":
-            raise ComponentFailure(f"{c.name} failed to initialise")
+        fault = self._take_pending(c, inc, INIT_FAULTS) or self._draw_init_fault(c, inc)
+        if not fault:
+            self.clock.sleep(c.spec.init_s, lambda: gone() or c.pending in INIT_FAULTS)
+            fault = "" if gone() else self._become_ready(c, inc)
+            if not fault:
+                return not gone()
+        self._fault(fault, c, inc)
+        if fault == "hang":  # never reports ready: the readiness deadline notices
+            self._hang(c, gone)
+            return False
+        self.clock.sleep(c.spec.init_s * 0.5, gone)
+        if gone():
+            return False
+        raise ComponentFailure(f"{c.name} failed to initialise")
+
+    def _draw_init_fault(self, c: Component, inc: int) -> str:
+        u = round_rng(self.config.seed, c.name, inc, "init").random()
+        init, hang = self.config.rate(c.name, "init"), self.config.rate(c.name, "hang")
+        return "init" if u < init else "hang" if u < init + hang else ""
+
+    def _become_ready(self, c: Component, inc: int) -> str:
+        """Report ready, unless a fault was asked for meanwhile: then return it instead."""
         with self._lock:
-            if c.incarnation != inc:
-                return
+            if c.current != inc or self.shutting_down:
+                return ""
+            late = self._take_pending(c, inc, INIT_FAULTS)
+            if late:
+                return late
             c.status = READY_C
             c.ready.set()
             self.recorder.record("component.ready", component=c.name, incarnation=inc)
             self._cv.notify_all()
+            return ""
 
-    def _work(self, c: Component, inc: int, gone) -> None:
+    def _hang(self, c: Component, gone: Callable[[], bool]) -> None:
+        """Stop answering. Watched: the deadline armed before this ends it (or shutdown)."""
+        self.machine.wait_until(gone, what=f"{c.name} hung")
+
+    def _work(self, c: Component, inc: int, gone: Callable[[], bool]) -> None:
         m = self.machine
         tick = 0
         while True:
             m.wait_until(
-                lambda: gone() or m.state == PROCESSING or c.pending != "",
+                lambda: gone() or m.state == PROCESSING or c.pending in WORK_FAULTS,
                 what=f"{c.name} waits for PROCESSING",
             )
             if gone():
                 return
-            if m.state != PROCESSING:  # an on-demand fault while not processing: take it now
-                kind = c.pending if c.pending in ("crash", "hang") else ""
-                c.pending = ""
-                if not kind:
-                    continue
-            else:
-                kind = ""
-            with self._lock:
-                c.status = WORKING
-                c.deadline = time.monotonic() + self._wall(self.config.heartbeat_timeout_s)
+            kind = self._take_pending(c, inc, WORK_FAULTS)  # on demand: taken even when idle
+            if not kind and m.state != PROCESSING:
+                continue
+            if not self._arm(c, inc, WORKING, self.config.heartbeat_timeout_s):
+                return
             self.recorder.record("component.work", component=c.name, tick=tick)
+            kind = kind or self._draw_work_fault(c, inc, tick)
+            midway = False
             if not kind:
-                rng = round_rng(self.config.seed, c.name, inc, tick)
-                u = rng.random()
-                crash, hang = self.config.rate(c.name, "crash"), self.config.rate(c.name, "hang")
-                if c.pending in ("crash", "hang"):
-                    kind, c.pending = c.pending, ""
-                elif u < crash:
-                    kind = "crash"
-                elif u < crash + hang:
-                    kind = "hang"
-            if kind:
-                self._fault(kind, c, tick)
-            if kind == "hang":  # stops beating: the heartbeat timeout notices
-                m.wait_until(gone, what=f"{c.name} hung")
-                return
-            done = self.clock.sleep(
-                c.spec.work_s * (0.5 if kind else 1.0), lambda: gone() or c.pending in ("crash", "hang")
-            )
-            if kind == "crash" or (not done and c.pending in ("crash", "hang") and not gone()):
-                if kind != "crash":
-                    kind, c.pending = c.pending, ""
-                    self._fault(kind, c)
-                    if kind == "hang":
-                        m.wait_until(gone, what=f"{c.name} hung")
-                        return
-                raise ComponentFailure(f"{c.name} crashed while processing")
-            if not done:
-                return
-            with self._lock:
-                if c.incarnation != inc:
+                done = self.clock.sleep(c.spec.work_s, lambda: gone() or c.pending in WORK_FAULTS)
+                if gone():
                     return
-                c.ticks += 1
-                self.processed += 1
-                c.status = READY_C
-                self.recorder.record("component.done", component=c.name, tick=tick, processed=self.processed)
-                self._cv.notify_all()
+                kind, midway = ("", False) if done else (self._take_pending(c, inc, WORK_FAULTS), True)
+                if not done and not kind:
+                    continue
+            if kind:
+                self._fail_at_work(c, inc, tick, kind, midway, gone)
+                return
+            if not self._tick_done(c, inc, tick):
+                return
             tick += 1
 
-    def _fault(self, kind: str, c: Component, tick: int | None = None) -> None:
+    def _draw_work_fault(self, c: Component, inc: int, tick: int) -> str:
+        u = round_rng(self.config.seed, c.name, inc, tick).random()
+        crash, hang = self.config.rate(c.name, "crash"), self.config.rate(c.name, "hang")
+        return "crash" if u < crash else "hang" if u < crash + hang else ""
+
+    def _fail_at_work(
+        self, c: Component, inc: int, tick: int, kind: str, midway: bool, gone: Callable[[], bool]
+    ) -> None:
+        """Hang (stop beating: the heartbeat deadline notices) or crash, halfway through the
+        tick unless the fault came in the middle of it."""
+        self._fault(kind, c, inc, tick)
+        if kind == "hang":
+            self._hang(c, gone)
+            return
+        if not midway:
+            self.clock.sleep(c.spec.work_s * 0.5, gone)
+        if not gone():
+            raise ComponentFailure(f"{c.name} crashed while processing")
+
+    def _tick_done(self, c: Component, inc: int, tick: int) -> bool:
+        with self._lock:
+            if c.current != inc:
+                return False
+            c.ticks += 1
+            self.processed += 1
+            c.status = READY_C
+            self.recorder.record("component.done", component=c.name, tick=tick, processed=self.processed)
+            self._cv.notify_all()
+            return True
+
+    def _failed(self, c: Component, inc: int, reason: str) -> None:
+        with self._lock:
+            if c.current == inc:
+                c.status, c.fail_reason, c.alive = FAILED, reason, False
+                c.ready.clear()
+            self.recorder.record("worker.crashed", component=c.name, error=reason)
+            self._cv.notify_all()
+
+    def _fault(self, kind: str, c: Component, inc: int, tick: int | None = None) -> None:
         with self._lock:
             self.faults[kind] += 1
-        self.recorder.record(
-            "fault.injected", fault=kind, component=c.name, incarnation=c.incarnation, tick=tick
-        )
+        self.recorder.record("fault.injected", fault=kind, component=c.name, incarnation=inc, tick=tick)
 
     def _leave(self, c: Component, inc: int) -> None:
-        """On shutdown, wait for every dependant to stop first: reverse dependency order."""
+        """On shutdown, wait for every dependant to stop first: reverse dependency order.
+
+        Bounded by the stop deadline: a dependant that cannot stop is reported by ``stop``,
+        and must not keep this one waiting for ever.
+        """
         m = self.machine
-        if self.shutting_down and c.incarnation == inc:
+        if self.shutting_down and c.current == inc:
             dependants = [self.components[d] for d in self.config.dependants(c.name)]
-            m.wait_until(lambda: not any(d.alive for d in dependants), what=f"{c.name} waits for dependants")
+            m.wait_until(
+                lambda: not any(d.alive for d in dependants),
+                timeout=STOP_DEADLINE_S,
+                what=f"{c.name} waits for dependants",
+            )
         with self._lock:
-            if c.incarnation == inc:
+            if c.current == inc:
                 c.alive = False
                 if c.status != FAILED:
                     c.status = STOPPED
@@ -391,7 +444,6 @@ class Orchestrator(Simulation):
 
     # -- supervision ------------------------------------------------------------------
     def _supervise(self) -> None:
-        m = self.machine
         with self._lock:
             while not self.shutting_down:
                 now = time.monotonic()
@@ -400,8 +452,16 @@ class Orchestrator(Simulation):
                 if self.shutting_down:
                     return
                 self._advance(now)
-                wake = self._next_deadline(now)
-                m.cond.wait(None if wake is None else max(wake - time.monotonic(), 0.0))
+                self.machine.cond.wait(self._sleep_s())
+
+    def _sleep_s(self) -> float:
+        """Until the next deadline, and never longer than the watch interval: deadlines are
+        armed with a notify, so the cap is a safety net; should a wake-up ever be lost, a
+        hang is caught late instead of never."""
+        now = time.monotonic()
+        cap = 2 * self._wall(max(self.config.readiness_timeout_s, self.config.heartbeat_timeout_s))
+        wake = self._next_deadline()
+        return max(min(cap, cap if wake is None else wake - now), 0.0)
 
     def _detect_hangs(self, now: float) -> None:
         for c in self.components.values():
@@ -432,11 +492,10 @@ class Orchestrator(Simulation):
         for n in self.order:
             if n in victims:
                 c = self.components[n]
-                c.incarnation += 1  # supersede whatever runs: it leaves at its next wake
+                c.current = 0  # supersede whatever runs: it leaves at its next wake
                 # Not alive any more as far as ordering goes: the old thread no longer counts.
                 c.status, c.alive = RESTARTING, False
                 c.ready.clear()
-                c.restarts += 1
                 if n not in self._restart_set:
                     self._restart_set.append(n)
         self._restart_due = due
@@ -456,7 +515,7 @@ class Orchestrator(Simulation):
             for n in self.order:
                 if n in self._restart_set:
                     c = self.components[n]
-                    c.incarnation -= 1  # _spawn_component counts it again
+                    c.restarts += 1
                     self._spawn_component(c)
                     self.recorder.record("worker.restarted", component=n, worker=c.worker)
             self._restart_set, self._restart_due = [], None
@@ -471,7 +530,7 @@ class Orchestrator(Simulation):
             m.transition(PROCESSING, "")
             self._ready_since = None
 
-    def _next_deadline(self, now: float) -> float | None:
+    def _next_deadline(self) -> float | None:
         times = [c.deadline for c in self.components.values() if c.status in (STARTING, WORKING)]
         if self._restart_due is not None:
             times.append(self._restart_due)
@@ -485,16 +544,10 @@ class Orchestrator(Simulation):
             self.machine.transition(SHUTDOWN, self.shutdown_reason)
 
     def time_in_states(self) -> dict[str, float]:
-        """Wall seconds spent in each state, from the trace's state changes."""
-        spent = dict.fromkeys(STATES, 0.0)
-        t0 = 0.0
-        state = INITIALIZING
-        for r in self.recorder.of_kind("state.changed"):
-            spent[state] += r["ts"] - t0
-            state, t0 = r["to"], r["ts"]
-        if state != SHUTDOWN:
-            spent[state] += self.recorder.now() - t0
-        return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in self.machine.visited}
+        """Wall seconds spent in each state, from the machine's running totals."""
+        spent = self.machine.time_in_states()
+        visited = set(self.machine.visited)
+        return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in visited}
 
     def summary(self) -> dict[str, object]:
         requests = self.requests

@@ -28,6 +28,9 @@ from app.trace.recorder import TraceRecorder
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
 FAULT_KINDS = ("crash", "burn", "stall", "walkout")
 MAX_STATIONS = 16
+#: Orders made ahead of the chefs. Work fed beyond this waits as a plain count and is
+#: turned into orders as the queue drains, so memory does not grow with a run's length.
+QUEUE_AHEAD = 64
 
 # Station states, as the views show them.
 IDLE, PREPARING, WAITING, CRASHED, RESTARTING, WALKED_OUT, STOPPED = (
@@ -64,7 +67,7 @@ class KitchenConfig:
     rehire_after_s: float | None = 3.0  # simulated; None: only a hire brings a station back
     max_attempts: int = 5
     seed: int = 0
-    orders: int = 0  # placed when the kitchen starts (a headless run's length)
+    orders: int = 0  # fed when the kitchen starts (a headless run's length)
 
     def __post_init__(self) -> None:
         if self.orders < 0:
@@ -96,7 +99,7 @@ class Station:
     chef: str = ""  # trace name of the chef now at the station
     alive: bool = False  # a chef thread is running for this station
     last_round: int = 0
-    pending: str = ""  # a fault asked for on demand, applied at the next chance
+    pending: str = ""  # a fault asked for on demand; taken (under the lock) exactly once
     order: int = 0
 
 
@@ -152,10 +155,11 @@ class Kitchen(Simulation):
         self.order_ready = Event(name="order_ready", recorder=self.recorder)
         self.stations = {name: Station(name) for name in self.config.stations}
         self._queue: deque[Order] = deque()
+        self._wanted = 0  # orders fed but not made yet: a count, not objects
         self._round: Round | None = None
         self._round_ids = itertools.count(1)
         self._barrier: Barrier | None = None
-        self._burn_next = False
+        self._burns_wanted = 0  # burns asked for that wait for a dish to spoil
         self._budget = RestartBudget(self.config.restart)
         self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
         # The supervisor sleeps on a condition of its own (same lock), so the chefs'
@@ -164,6 +168,8 @@ class Kitchen(Simulation):
         self._agenda_seq = itertools.count()
         self._demand_rng = round_rng(self.config.seed, "demand")
         self.faults: Counter[str] = Counter()
+        # Its own lock: the barrier action counts a burn and must not take the kitchen lock.
+        self._faults_lock = threading.Lock()
         self.rounds = 0
         self.broken_rounds = 0
         self.walkouts = 0
@@ -183,8 +189,36 @@ class Kitchen(Simulation):
         self.feed(self.config.orders)
 
     def feed(self, units: int = 1) -> None:
-        for _ in range(units):
-            self.place_order()
+        """Ask for ``units`` more orders. They are counted now and made as the queue drains
+        (at most ``QUEUE_AHEAD`` wait at once); after a shutdown they are cancelled."""
+        if units <= 0:
+            return
+        with self._lock:
+            if not self.shutting_down:
+                self._wanted += units
+                self._top_up_locked()
+                return
+            reason = self.shutdown_reason or "kitchen closed"
+        self.book.cancel_unplaced(units, reason)
+
+    def _top_up_locked(self) -> None:
+        """Make orders from the count fed until ``QUEUE_AHEAD`` wait in the queue."""
+        n = min(self._wanted, QUEUE_AHEAD - len(self._queue))
+        if n <= 0:
+            return
+        self._wanted -= n
+        members = sorted(name for name, s in self.stations.items() if s.on_duty)
+        for _ in range(n):
+            self._queue.append(self._new_order(members))
+        if not self.order_ready.is_set():
+            self.order_ready.set()
+        self._cv.notify_all()
+
+    def _new_order(self, members: list[str]) -> Order:
+        """Place one order, its first attempt's plan drawn now (off the chefs' hot path)."""
+        order = self.book.place()
+        order.plan = (members, *self._draw_plan(order.id, 1, members))
+        return order
 
     def _draw_plan(
         self, order_id: int, attempt: int, members: list[str]
@@ -196,10 +230,9 @@ class Kitchen(Simulation):
         return parts, self.config.faults.draw(rng, members)
 
     def place_order(self) -> int:
-        """Queue one order; after shutdown it is cancelled at once (never dropped)."""
-        order = self.book.place()
-        members = sorted(n for n, s in self.stations.items() if s.on_duty)
-        order.plan = (members, *self._draw_plan(order.id, 1, members))
+        """Queue one order now (a waiter's ticket: it shows in the queue at once, unlike
+        orders fed in bulk); after shutdown it is cancelled at once (never dropped)."""
+        order = self._new_order(sorted(n for n, s in self.stations.items() if s.on_duty))
         with self._lock:
             if self.shutting_down:
                 self.book.cancel(order, self.shutdown_reason or "kitchen closed")
@@ -214,30 +247,40 @@ class Kitchen(Simulation):
         """Ask for a fault now; returns the station it hits ("" for a burn).
 
         A crash, stall or walk-out hits the chef mid-dish if it is preparing, else on its
-        next dish; a burn spoils the dish being cooked, else the next one.
+        next dish; a burn spoils the dish being cooked, else the next one. One fault at a
+        time per chef: a second one asked for before the first was taken is refused with a
+        message, never silently dropped. Burns add up: each spoils one dish.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
         with self._lock:
             if kind == "burn":
-                rnd = self._round
-                if rnd is not None and not rnd.served and not rnd.broken:
-                    rnd.burn = "demand"
-                else:
-                    self._burn_next = True
+                self._ask_burn_locked()
                 return ""
-            station = target
-            candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
-            if station is None:
-                if not candidates:
-                    raise ValueError("no chef is on duty")
-                station = self._demand_rng.choice(candidates)
-            elif station not in self.stations:
-                raise ValueError(f"no station named {station!r}")
-            elif station not in candidates:
-                raise ValueError(f"no chef is at the {station} station")
-            self.stations[station].pending = kind
-            return station
+            st = self.stations[self._fault_target(target)]
+            if st.pending:
+                raise ValueError(f"the {st.name} chef already has a {st.pending} on the way")
+            st.pending = kind
+            return st.name
+
+    def _ask_burn_locked(self) -> None:
+        rnd = self._round
+        if rnd is not None and not rnd.served and not rnd.broken and not rnd.burn:
+            rnd.burn = "demand"
+        else:
+            self._burns_wanted += 1
+
+    def _fault_target(self, target: str | None) -> str:
+        candidates = sorted(n for n, s in self.stations.items() if s.on_duty and s.alive)
+        if target is None:
+            if not candidates:
+                raise ValueError("no chef is on duty")
+            return self._demand_rng.choice(candidates)
+        if target not in self.stations:
+            raise ValueError(f"no station named {target!r}")
+        if target not in candidates:
+            raise ValueError(f"no chef is at the {target} station")
+        return target
 
     def hire(self, station: str | None = None) -> str:
         """Bring a walked-out station back; returns its name."""
@@ -266,8 +309,11 @@ class Kitchen(Simulation):
         return self._round
 
     def finished(self) -> bool:
-        """True once every order placed has ended, or the kitchen is shutting down."""
-        return self.shutting_down or self.book.open == 0
+        """True once every order fed or placed has ended, or the kitchen is shutting down."""
+        if self.shutting_down:
+            return True
+        with self._lock:  # orders move from the count to the book under this lock
+            return self._wanted == 0 and self.book.open == 0
 
     # -- the chef role ------------------------------------------------------------------
     def _start_chef(self, st: Station) -> None:
@@ -342,6 +388,8 @@ class Kitchen(Simulation):
 
     def _open_round_locked(self) -> Round:
         order = self._queue.popleft()
+        if self._wanted and len(self._queue) <= QUEUE_AHEAD // 2:
+            self._top_up_locked()  # in batches, so the lock is not held longer per round
         order.attempts += 1
         members = sorted(n for n, s in self.stations.items() if s.on_duty)
         planned = order.plan
@@ -355,8 +403,9 @@ class Kitchen(Simulation):
                 len(members), action=self._serve, name=self.unique_name("kitchen"), recorder=self.recorder
             )
         rnd = Round(next(self._round_ids), order, frozenset(members), parts, fault, self._barrier)
-        if self._burn_next:
-            rnd.burn, self._burn_next = "demand", False
+        if self._burns_wanted:
+            rnd.burn = "demand"
+            self._burns_wanted -= 1
         elif fault is not None and fault.kind == "burn":
             rnd.burn = "plan"
         self._round = rnd
@@ -373,8 +422,8 @@ class Kitchen(Simulation):
         fault = rnd.fault if rnd.fault is not None and rnd.fault.target == st.name else None
         kind = fault.kind if fault is not None and fault.kind != "burn" else ""
         source = "plan"
-        if not kind and st.pending:
-            kind, st.pending, source = st.pending, "", "demand"
+        if not kind:
+            kind, source = self._take_pending(st), "demand"
         st.state = PREPARING
         duration = rnd.parts[st.name]
         self.recorder.record(
@@ -384,8 +433,8 @@ class Kitchen(Simulation):
             self._fault(kind, st, rnd, source)
         else:
             done = self.clock.sleep(duration, lambda: rnd.abandoned or bool(st.pending))
-            if not done and st.pending and not rnd.abandoned:
-                kind, st.pending = st.pending, ""
+            kind = "" if done or rnd.abandoned else self._take_pending(st)
+            if kind:
                 self._fault(kind, st, rnd, "demand")
         self.recorder.record("part.done", station=st.name, order=rnd.order.id, round=rnd.id)
         st.state = WAITING
@@ -398,10 +447,20 @@ class Kitchen(Simulation):
             ok, cause = False, "burn"
         return rnd, ok, cause
 
+    def _take_pending(self, st: Station) -> str:
+        """The fault asked for on demand, taken under the lock that ``inject`` sets it
+        under: one asked for at the same moment is either refused or kept, never lost."""
+        with self._lock:
+            kind, st.pending = st.pending, ""
+            return kind
+
+    def _count_fault(self, kind: str) -> None:
+        with self._faults_lock:
+            self.faults[kind] += 1
+
     def _fault(self, kind: str, st: Station, rnd: Round, source: str) -> None:
         """Carry out a crash, stall or walk-out in the chef's own thread."""
-        with self._lock:
-            self.faults[kind] += 1
+        self._count_fault(kind)
         self.recorder.record("fault.injected", fault=kind, station=st.name, order=rnd.order.id, source=source)
         if kind == "crash":
             self.clock.sleep(rnd.parts[st.name] / 2, lambda: rnd.abandoned)
@@ -429,7 +488,7 @@ class Kitchen(Simulation):
         assert rnd is not None
         if rnd.burn:
             rnd.burnt = True
-            self.faults["burn"] += 1
+            self._count_fault("burn")
             self.recorder.record("fault.injected", fault="burn", order=rnd.order.id, source=rnd.burn)
             raise BurntDish(f"order {rnd.order.id} burnt while combining")
         rnd.served = self.book.serve(rnd.order)
@@ -452,7 +511,7 @@ class Kitchen(Simulation):
 
     def _close_locked(self, rnd: Round) -> None:
         if rnd.burn == "demand" and not rnd.burnt:
-            self._burn_next = True  # the round broke before combining: the user's burn waits
+            self._burns_wanted += 1  # the round ended before combining: the user's burn waits
         if rnd.broken:
             self.broken_rounds += 1
             if rnd.barrier.broken or rnd.barrier.n_waiting:
@@ -573,19 +632,27 @@ class Kitchen(Simulation):
             for st in self.stations.values():
                 if st.state != WALKED_OUT:
                     st.state = STOPPED
+            unmade, self._wanted = self._wanted, 0
         for order in leftovers:
             self.book.cancel(order, reason)
+        self.book.cancel_unplaced(unmade, reason)
 
     # -- reporting --------------------------------------------------------------------
     def summary(self) -> dict[str, object]:
+        """``placed`` counts every order asked for, made yet or not (so a run's progress
+        reads served out of all it will serve); once stopped, all of them were made."""
+        with self._lock:
+            wanted = self._wanted
+        with self._faults_lock:
+            faults = dict(self.faults)
         return {
             "scenario": self.scenario,
-            "placed": self.book.placed,
+            "placed": self.book.placed + wanted,
             "served": self.book.served,
             "cancelled": self.book.cancelled,
-            "open": self.book.open,
-            "faults": sum(self.faults.values()),
-            "faults_by_kind": dict(self.faults),
+            "open": self.book.open + wanted,
+            "faults": sum(faults.values()),
+            "faults_by_kind": faults,
             "restarts": self.restarts,
             "walkouts": self.walkouts,
             "hires": self.hires,

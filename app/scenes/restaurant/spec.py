@@ -81,7 +81,7 @@ SCENE = SceneSpec(
     units_flag="orders",
     view="app.gui.scenes.restaurant:RestaurantScene",
     flags=(
-        Flag("orders", "orders placed at the start (default 20)"),
+        Flag("orders", "orders to serve (default 20)"),
         Flag("stations", f"stations, 1 to {MAX_STATIONS} (default 3)"),
     ),
     lanes={"part.started": WORKING, "part.done": IDLE},
