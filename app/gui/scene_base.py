@@ -10,7 +10,17 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.engine.contract import SceneSpec
 from app.engine.simulation import Simulation
@@ -109,14 +119,15 @@ class SceneBase(QWidget):
         bottom.setSizes([600, 400])
         return bottom
 
-    def assemble(self, canvas: QWidget, rows: list, status_name: str, counters) -> QLabel:
-        """Lay a scene out: control rows and counters on top, its canvas over the timeline and
-        log below. Returns the status label (named ``status_name``) placed beside the counters."""
+    def assemble(self, canvas: QWidget, rows: list[QLayout], counters: QWidget, status_name: str) -> QLabel:
+        """Lay a scene out: control rows, then its counters beside a status line, on top; its
+        canvas over the timeline and the event log below. Returns the status label."""
         status = QLabel("", objectName=status_name)
         status.setProperty("role", "status")
         status.setWordWrap(True)
-        counters.addWidget(status, 0, counters.columnCount(), 2, 1)
-        counters.setColumnStretch(counters.columnCount() - 1, 1)
+        counter_row = QHBoxLayout()
+        counter_row.addWidget(counters)
+        counter_row.addWidget(status, 1)
         main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
         main.addWidget(canvas)
         main.addWidget(self.bottom_views())
@@ -124,7 +135,7 @@ class SceneBase(QWidget):
         main.setStretchFactor(1, 2)
         bar = QFrame(objectName="controlBar")
         bar_layout = QVBoxLayout(bar)
-        for row in [*rows, counters]:
+        for row in [*rows, counter_row]:
             bar_layout.addLayout(row)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
