@@ -1,7 +1,14 @@
-"""The event log: the trace as a table, newest at the bottom, filterable by kind."""
+"""The event log: the trace as a table, newest at the bottom, filterable by kind.
+
+Records arrive in many small batches (dozens a second). ``add`` only keeps them; the scene's
+frame calls ``flush(FLUSH_S)``, so the table takes them in one insertion at most every
+``FLUSH_S`` and repaints and scrolls a few times a second rather than once per batch. Nobody
+reads a log scrolling at hundreds of rows a second any faster.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -12,6 +19,7 @@ from app.trace.recorder import Record
 
 #: Record kind prefixes every scene has; a scene adds its own (``SceneSpec.log_filters``).
 COMMON_FILTERS = ("barrier", "event", "worker", "fault", "shutdown")
+FLUSH_S = 0.1
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -90,6 +98,8 @@ class EventLog(QWidget):
         self.setObjectName("eventLog")
         self._history: deque[Record] = deque(maxlen=history)
         self.model = TraceTableModel()
+        self._pending: deque[Record] = deque(maxlen=self.model.capacity)  # only the newest show
+        self._flushed_at = 0.0
         self.filter = QComboBox(objectName="eventFilter")
         self.filter.addItems([f if f == "all" else f + ".*" for f in self.filters])
         self.filter.setToolTip("Show only records of one kind")
@@ -119,7 +129,20 @@ class EventLog(QWidget):
         layout.addWidget(self.table)
 
     def add(self, records: list[Record]) -> None:
+        """Take a batch; the table shows it at the next ``flush``."""
         self._history.extend(records)
+        self._pending.extend(records)
+
+    def flush(self, min_interval_s: float = 0.0) -> None:
+        """Show every record taken so far, unless the last flush was under ``min_interval_s`` ago."""
+        if not self._pending:
+            return
+        now = time.monotonic()
+        if now - self._flushed_at < min_interval_s:
+            return
+        self._flushed_at = now
+        records = list(self._pending)
+        self._pending.clear()
         bar = self.table.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         self.model.add(records)
@@ -127,11 +150,13 @@ class EventLog(QWidget):
             self.table.scrollToBottom()
 
     def clear(self) -> None:
+        self._pending.clear()
         self._history.clear()
         self.model.refill(self.model.prefix, [])
 
     @Slot(int)
     def _filter_changed(self, index: int) -> None:
         choice = self.filters[index]
+        self._pending.clear()  # the history holds them
         self.model.refill("" if choice == "all" else choice, list(self._history))
         self.table.scrollToBottom()

@@ -16,7 +16,7 @@ from app.engine.contract import SceneSpec
 from app.engine.simulation import Simulation
 from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
-from app.gui.event_log import EventLog
+from app.gui.event_log import FLUSH_S, EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
 from app.trace.export import ChromeTraceWriter, JsonlWriter
@@ -241,6 +241,7 @@ class SceneBase(QWidget):
         now = sim.recorder.now()
         self.timeline.prune(now)
         self.timeline_view.show_state(self.timeline, now)
+        self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
 
     # -- export -----------------------------------------------------------------------
