@@ -27,7 +27,7 @@ from app.trace.recorder import TraceRecorder
 
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
 FAULT_KINDS = ("crash", "burn", "stall", "walkout")
-MAX_STATIONS = 16
+MAX_STATIONS = 32
 
 # Station states, as the views show them.
 IDLE, PREPARING, WAITING, CRASHED, RESTARTING, WALKED_OUT, STOPPED = (
