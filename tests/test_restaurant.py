@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.engine.faults import SpecError
-from app.scenes.restaurant.model import CRASHED, WALKED_OUT, KitchenConfig
+from app.scenes.restaurant.model import CRASHED, MAX_STATIONS, WALKED_OUT, KitchenConfig
 from tests.helpers import stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,
@@ -229,7 +229,7 @@ def test_crashed_station_shows_crashed_until_restarted(kitchens):
     "kw",
     [
         {"stations": ()},
-        {"stations": tuple(f"s{i}" for i in range(17))},
+        {"stations": tuple(f"s{i}" for i in range(MAX_STATIONS + 1))},
         {"stations": ("a", "a")},
         {"prep_s": (2.0, 1.0)},
         {"max_attempts": 0},
