@@ -42,6 +42,10 @@ TICKET_WARM_S, TICKET_LATE_S = 6.0, 15.0  # simulated seconds waiting, as kitche
 USUAL_LABELS = ("preparing", "at barrier", "combining", "waiting for order")
 #: Shorter chip labels for small cards (many stations).
 SHORT_LABELS = {"waiting for order": "no order", "waiting for crew": "no crew", "walked out": "gone"}
+#: The progress ring is drawn from sprites in this many steps when it is at most this wide
+#: (a bigger ring is drawn live: there are few, and their sprites would be big).
+ARC_STEPS, ARC_SPRITE_MAX = 72, 120
+STEAM_STEPS = 20  # a puff of steam rises in this many steps (one a frame at 30 frames/s)
 
 
 _HAT: list[QPainterPath] = []
@@ -369,37 +373,82 @@ class KitchenCanvas(QWidget):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 self._order_text(st.order, lay.foot.width()),
             )
-        if not cooking:
-            return
-        # What moves while a chef cooks: the ring fills, the chef bobs, the pan swings, steam.
+        if cooking:
+            self._paint_cooking(p, x, y, lay, st, colour)
+
+    def _paint_cooking(
+        self, p: QPainter, x: int, y: int, lay: CardLayout, st: StationView, colour: QColor
+    ) -> None:
+        """What moves while a chef cooks: the ring fills, the chef bobs, the pan swings, steam
+        rises. Each is a cached sprite (the ring's arc and the steam in steps) put in place."""
         c, size = self._chef_spot(lay)
         radius = size / 2
         if radius < 6:
             return
-        c = QPointF(x + c.x(), y + c.y())
-        ring = QRectF(c.x() - radius, c.y() - radius, size, size)
+        cx, cy = x + c.x(), y + c.y()
         prog = self._progress(st)
         if prog > 0:
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(colour, max(radius * 0.1, 2.5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            p.drawArc(ring, 90 * 16, int(-360 * 16 * prog))
+            if size <= ARC_SPRITE_MAX:
+                arc, ao = self._arc_sprite(size, colour, round(prog * ARC_STEPS))
+                p.drawPixmap(QPointF(cx - ao, cy - ao), arc)
+            else:  # a big ring: few of them, and its sprites would be big
+                ring = QRectF(cx - radius, cy - radius, size, size)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(self._arc_pen(radius, colour))
+                p.drawArc(ring, 90 * 16, int(-360 * 16 * prog))
         r = radius * 0.55
         phase = self.now * 6.0
         bob = math.sin(phase) * r * 0.06
         swing = math.sin(phase * 1.3) * r * 0.12
         figure, fo = self._figure_sprite(r, "open", 255)
-        p.drawPixmap(QPointF(c.x() - fo.x(), c.y() - r * 0.05 + bob - fo.y()), figure)
+        p.drawPixmap(QPointF(cx - fo.x(), cy - r * 0.05 + bob - fo.y()), figure)
         pan, po = self._pan_sprite(r, 255)
-        pan_y = c.y() + r * 0.62
-        p.drawPixmap(QPointF(c.x() + swing - po.x(), pan_y - po.y()), pan)
-        steam = QColor(t.muted)
-        for k in range(3):
-            ph = (self.now * 1.5 + k / 3.0) % 1.0
-            steam.setAlpha(int(160 * (1 - ph)))
-            p.setPen(QPen(steam, 1.5))
-            sx = c.x() - r * 0.25 + k * r * 0.2 + swing
-            y0 = pan_y - r * 0.15 - ph * r * 0.5
-            p.drawArc(QRectF(sx, y0 - r * 0.1, r * 0.12, r * 0.2), 90 * 16, 180 * 16)
+        pan_y = cy + r * 0.62
+        p.drawPixmap(QPointF(cx + swing - po.x(), pan_y - po.y()), pan)
+        steam, so = self._steam_sprite(r, int((self.now * 1.5 % 1.0) * STEAM_STEPS) % STEAM_STEPS)
+        p.drawPixmap(QPointF(cx + swing - so.x(), pan_y - so.y()), steam)
+
+    def _arc_pen(self, radius: float, colour: QColor) -> QPen:
+        return QPen(colour, max(radius * 0.1, 2.5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+
+    def _arc_sprite(self, size: float, colour: QColor, step: int) -> tuple[QPixmap, float]:
+        """The progress ring filled ``step`` of ``ARC_STEPS``, and the offset of its centre."""
+        size = round(size * 2) / 2
+        radius = size / 2
+        pad = math.ceil(max(radius * 0.1, 2.5)) + 1
+        o = radius + pad
+
+        def make() -> QPixmap:
+            pix, q = self._pixmap(2 * o, 2 * o, clear=True)
+            q.setBrush(Qt.BrushStyle.NoBrush)
+            q.setPen(self._arc_pen(radius, colour))
+            q.drawArc(QRectF(pad, pad, size, size), 90 * 16, int(-360 * 16 * step / ARC_STEPS))
+            q.end()
+            return pix
+
+        return self.sprites.get(("arc", size, colour.rgba(), step), make), o
+
+    def _steam_sprite(self, r: float, step: int) -> tuple[QPixmap, QPointF]:
+        """Three puffs of steam over the pan at ``step`` of ``STEAM_STEPS``, and where the pan's
+        centre is."""
+        r = round(r * 4) / 4
+        ox, oy = math.ceil(r * 0.3) + 2, math.ceil(r * 0.8) + 2
+        origin = QPointF(ox, oy)
+
+        def make() -> QPixmap:
+            pix, q = self._pixmap(ox + math.ceil(r * 0.3) + 2, oy, clear=True)
+            steam = QColor(self.theme.muted)
+            for k in range(3):
+                ph = (step / STEAM_STEPS + k / 3.0) % 1.0
+                steam.setAlpha(int(160 * (1 - ph)))
+                q.setPen(QPen(steam, 1.5))
+                sx = ox - r * 0.25 + k * r * 0.2
+                y0 = oy - r * 0.15 - ph * r * 0.5
+                q.drawArc(QRectF(sx, y0 - r * 0.1, r * 0.12, r * 0.2), 90 * 16, 180 * 16)
+            q.end()
+            return pix
+
+        return self.sprites.get(("steam", r, step), make), origin
 
     def _chef_spot(self, lay: CardLayout) -> tuple[QPointF, float]:
         """The centre and diameter of a card's chef ring."""
@@ -517,7 +566,7 @@ class KitchenCanvas(QWidget):
         if st.state == PREPARING:
             return
         if self._progress(st) > 0:  # a full ring: the part is done
-            p.setPen(QPen(colour, max(radius * 0.1, 2.5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.setPen(self._arc_pen(radius, colour))
             p.drawArc(ring, 90 * 16, -360 * 16)
         if st.state == WALKED_OUT:
             p.setPen(t.muted)
@@ -543,7 +592,7 @@ class KitchenCanvas(QWidget):
                 dot = QColor(t.tones["waiting"])
                 dot.setAlpha(255 if blink == k else 90)
                 p.setBrush(dot)
-                p.drawEllipse(QPointF(c.x() - r * 0.25 + k * r * 0.25, c.y() - r * 1.35), r * 0.07, r * 0.07)
+                p.drawEllipse(QPointF(c.x() - r * 0.25 + k * r * 0.25, c.y() - r * 1.62), r * 0.07, r * 0.07)
         elif st.state == CRASHED:
             p.setPen(QPen(t.tones["crashed"], 2))
             p.drawText(
