@@ -191,3 +191,22 @@ def test_folding_a_record_costs_about_the_same_with_32_stations(traces):
 
     few, many = per_record(3), per_record(32)
     assert many <= 2.5 * few, f"{many * 1e6:.2f} us/record at 32 stations, {few * 1e6:.2f} at 3"
+
+
+def test_the_benchmark_runs_quick():
+    """``gui_frames.py --quick`` (the CI smoke run) prints one JSON line with both kitchens."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "benchmarks" / "gui_frames.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=50, check=True
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    for key in ("idle16", "busy16", "busy32"):
+        assert result[key]["paints"] > 0 and "lateness_p99_ms" in result[key]
+    assert result["busy32"]["stations"] == 32 and result["busy32"]["records"] > 0
