@@ -208,5 +208,28 @@ def test_the_benchmark_runs_quick():
     assert len(lines) == 1
     result = json.loads(lines[0])
     for key in ("idle16", "busy16", "busy32"):
-        assert result[key]["paints"] > 0 and "lateness_p99_ms" in result[key]
+        assert "lateness_p99_ms" in result[key]
+    assert result["busy16"]["paints"] > 0 and result["busy32"]["paints"] > 0
     assert result["busy32"]["stations"] == 32 and result["busy32"]["records"] > 0
+
+
+def test_a_still_kitchen_is_not_repainted(qapp):
+    """Nothing moves in an idle kitchen: frames schedule no paint until something changes."""
+    canvas = KitchenCanvas()
+    view = KitchenView.for_stations(KitchenConfig.with_station_count(8).stations)
+    now = 10.0
+    for _ in range(30):
+        canvas.show_state(view, now, 16.0, False)
+        now += FRAME_S
+    assert canvas.updates == 1
+    view.stations["main"].state = WAITING  # at the barrier: its dots blink three times a second
+    for _ in range(30):
+        canvas.show_state(view, now, 16.0, False)
+        now += FRAME_S
+    assert 3 <= canvas.updates - 1 <= 5
+    view.stations["main"].state = PREPARING  # cooking moves every frame
+    before = canvas.updates
+    for _ in range(10):
+        canvas.show_state(view, now, 16.0, False)
+        now += FRAME_S
+    assert canvas.updates - before == 10

@@ -36,6 +36,7 @@ from app.scenes.restaurant.view import (
 
 GATE_OPEN_S = 0.45  # how long the gate shows open after a release (wall seconds)
 GATE_BROKEN_S = 1.2
+PASS_SLIDE_S, PASS_FADE_S = 0.3, 1.5  # a served ticket slides onto the pass, then fades
 TICKET_WARM_S, TICKET_LATE_S = 6.0, 15.0  # simulated seconds waiting, as kitchen displays age
 #: The chip labels a station shows in ordinary service; a card's layout makes room for the
 #: widest, so it does not jump from state to state.
@@ -128,11 +129,48 @@ class KitchenCanvas(QWidget):
         self.sprites = SpriteCache()
         self._layouts: dict[tuple, CardLayout] = {}
         self._style_key: tuple = ()
-        self.paints = 0
+        self._shown: tuple | None = None
+        self.paints = self.updates = 0
 
     def show_state(self, view: KitchenView, now: float, speed: float | None, paused: bool) -> None:
+        """Show ``view`` at ``now``; repaint only if something on the canvas moves or changed."""
         self.view, self.now, self.speed, self.paused = view, now, speed, paused
-        self.update()
+        shown = self._still_picture()
+        if shown is None or shown != self._shown:
+            self.updates += 1
+            self.update()
+        self._shown = shown
+
+    def _still_picture(self) -> tuple | None:
+        """Everything the canvas shows, when nothing on it moves (None when something does:
+        a chef cooks, a countdown runs, tickets age, the gate or the pass animates)."""
+        v, now = self.view, self.now
+        b = v.barrier
+        if (
+            (v.queue and self.speed is not None)
+            or now - b.opened_at < GATE_OPEN_S
+            or now - b.broken_at < GATE_BROKEN_S
+            or (v.served_recent and now - v.served_recent[-1][1] < PASS_FADE_S)
+        ):
+            return None
+        stations = []
+        waiting = False
+        for st in v.stations.values():
+            if st.state in (PREPARING, RESTARTING):
+                return None
+            waiting = waiting or st.state == WAITING
+            stations.append((st.name, st.state, st.chef, st.order, st.stalled))
+        blink = int(now * 3) % 3 if waiting else -1
+        return (
+            tuple(stations),
+            blink,
+            v.short_handed,
+            v.queued,
+            v.served,
+            tuple(v.served_recent),
+            (b.name, b.parties, b.arrived, b.gen, b.cause),
+            (v.status, v.reason, self.paused, self.speed),
+        )
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.PaletteChange):
@@ -279,8 +317,8 @@ class KitchenCanvas(QWidget):
         th = u * 1.7
         base = QColor(self.theme.tones["info"])
         for order, ts in reversed(self.view.served_recent):
-            fresh = max(0.0, 1.0 - (self.now - ts) / 1.5)
-            slide = (1.0 - min((self.now - ts) / 0.3, 1.0)) * inner.width()
+            fresh = max(0.0, 1.0 - (self.now - ts) / PASS_FADE_S)
+            slide = (1.0 - min((self.now - ts) / PASS_SLIDE_S, 1.0)) * inner.width()
             # Eight shades of fading are plenty, and let a ticket's face be cached.
             fill = base.lighter(150 + 5 * round(8 * (1 - fresh)))
             self._ticket(p, QRectF(inner.x() - slide, y, inner.width(), th), order, fill, None)
