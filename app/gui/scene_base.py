@@ -43,8 +43,9 @@ class SceneBase(QWidget):
 
     scene: ClassVar[SceneSpec]
 
-    #: Emitted in the GUI thread after each batch of trace records has been applied.
-    recordsApplied = Signal(list)  # noqa: N815 - Qt naming
+    #: Emitted in the GUI thread after each batch of trace records has been applied, with the
+    #: batch (a list; typed ``object`` so the records are not converted to Qt types and back).
+    recordsApplied = Signal(object)  # noqa: N815 - Qt naming
     #: Emitted in the GUI thread once the simulation has stopped: names of threads still alive.
     simulationStopped = Signal(list)  # noqa: N815
 
@@ -214,7 +215,7 @@ class SceneBase(QWidget):
         """Refresh the scene's own widgets (called per frame and after each batch)."""
         raise NotImplementedError
 
-    @Slot(list)
+    @Slot(object)
     def _apply(self, records: list[Record]) -> None:
         stop_requested = False
         for rec in records:
