@@ -37,6 +37,8 @@ class TimelineView(QWidget):
         self._lanes_pix: QPixmap | None = None
         self._lanes_key: tuple = ()
         self._col = 0  # the absolute device-pixel column at the lane pixmap's right edge
+        self._label_key: tuple = ()
+        self._label_w = 0
         #: Columns repainted by the last frames (all columns: a full redraw); tests read it.
         self.columns_painted = 0
 
@@ -55,7 +57,13 @@ class TimelineView(QWidget):
         fm = self.fontMetrics()
         u = fm.height()
         names = list(self.timeline.lanes)
-        label_w = max([fm.horizontalAdvance(n) for n in names] + [fm.horizontalAdvance("thread")]) + u
+        key = (tuple(names), self.font().key())
+        if key != self._label_key:  # measuring every name every frame costs more than the lanes
+            self._label_w = (
+                max([fm.horizontalAdvance(n) for n in names] + [fm.horizontalAdvance("thread")]) + u
+            )
+            self._label_key = key
+        label_w = self._label_w
         top = u * 1.6
         area_w = max(self.width() - label_w - 8, 10)
         lane_h = max(min((self.height() - top - u * 1.2) / max(len(names), 1), u * 1.4), 3.0)

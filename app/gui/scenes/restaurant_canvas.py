@@ -38,6 +38,7 @@ GATE_OPEN_S = 0.45  # how long the gate shows open after a release (wall seconds
 GATE_BROKEN_S = 1.2
 PASS_SLIDE_S, PASS_FADE_S = 0.3, 1.5  # a served ticket slides onto the pass, then fades
 TICKET_WARM_S, TICKET_LATE_S = 6.0, 15.0  # simulated seconds waiting, as kitchen displays age
+TICKET_INK = QColor("#2b2f36")
 #: The chip labels a station shows in ordinary service; a card's layout makes room for the
 #: widest, so it does not jump from state to state.
 USUAL_LABELS = ("preparing", "at barrier", "combining", "waiting for order")
@@ -130,6 +131,8 @@ class KitchenCanvas(QWidget):
         self._layouts: dict[tuple, CardLayout] = {}
         self._style_key: tuple = ()
         self._shown: tuple | None = None
+        self._frame_now = -1.0
+        self._frame_sprites: dict[float, tuple[QPixmap, QPointF]] = {}
         self.paints = self.updates = 0
 
     def show_state(self, view: KitchenView, now: float, speed: float | None, paused: bool) -> None:
@@ -240,10 +243,38 @@ class KitchenCanvas(QWidget):
         p.drawRoundedRect(r, 8, 8)
 
     def _title(self, p: QPainter, r: QRectF, text: str) -> None:
-        p.setFont(self._bold)
-        p.setPen(self.theme.muted)
-        p.drawText(r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
-        p.setFont(self.font())
+        self._text(p, r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text, self.theme.muted, True)
+
+    def _text(
+        self, p: QPainter, r: QRectF, align: Qt.AlignmentFlag, text: str, colour: QColor, bold: bool = False
+    ) -> None:
+        """One line of text in ``r``, from a cached sprite (laying text out costs more than a
+        blit, and the same few strings come back frame after frame)."""
+        pix = self._text_sprite(text, colour, bold)
+        w, h = pix.width() / pix.devicePixelRatio(), pix.height() / pix.devicePixelRatio()
+        if align & Qt.AlignmentFlag.AlignRight:
+            x = r.right() - w
+        elif align & Qt.AlignmentFlag.AlignHCenter:
+            x = r.center().x() - w / 2
+        else:
+            x = r.x()
+        y = r.y() if align & Qt.AlignmentFlag.AlignTop else r.center().y() - h / 2
+        p.drawPixmap(QPointF(round(x), round(y)), pix)
+
+    def _text_sprite(self, text: str, colour: QColor, bold: bool) -> QPixmap:
+        def make() -> QPixmap:
+            font = self._bold if bold else self.font()
+            fm = QFontMetricsF(font)
+            pix, q = self._pixmap(
+                math.ceil(fm.horizontalAdvance(text)) + 2, math.ceil(fm.height()), clear=True
+            )
+            q.setFont(font)
+            q.setPen(colour)
+            q.drawText(QPointF(1, fm.ascent()), text)
+            q.end()
+            return pix
+
+        return self.sprites.get(("text", text, colour.rgba(), bold), make)
 
     # -- queue rail -------------------------------------------------------------------
     def _paint_rail(self, p: QPainter, r: QRectF) -> None:
@@ -262,11 +293,12 @@ class KitchenCanvas(QWidget):
             self._ticket(p, QRectF(inner.x(), y, inner.width(), th), order, self._age_color(age), age)
             y += th + u * 0.35
         if queued > shown:
-            p.setPen(self.theme.muted)
-            p.drawText(
+            self._text(
+                p,
                 QRectF(inner.x(), y, inner.width(), th),
                 Qt.AlignmentFlag.AlignCenter,
                 f"+{queued - shown} more",
+                self.theme.muted,
             )
 
     def _age_color(self, age_s: float) -> QColor:
@@ -278,32 +310,27 @@ class KitchenCanvas(QWidget):
         return t.ticket_late
 
     def _ticket(self, p: QPainter, r: QRectF, order: int, fill: QColor, age: float | None) -> None:
-        """A ticket: its face (cached by order, colour and size) and, live, its age."""
+        """A queued ticket: its face (cached by order, colour and size) and its age."""
         x, y = round(r.x()), round(r.y())
         w, h = round(r.width()), round(r.height())
 
         def make() -> QPixmap:
             pix, q = self._pixmap(w, h)
-            q.setPen(QPen(fill.darker(130), 1))
-            q.setBrush(fill)
-            q.drawRoundedRect(QRectF(0.5, 0.5, w - 1, h - 1), 4, 4)
-            q.setPen(QColor("#2b2f36"))
-            q.drawText(
-                QRectF(6, 0, w - 12, h),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                f"#{order}",
-            )
+            self._ticket_face(q, QRectF(0, 0, w, h), order, fill)
             q.end()
             return pix
 
         p.drawPixmap(x, y, self.sprites.get(("ticket", order, fill.rgba(), w, h), make))
         if age is not None and self.speed is not None:
-            p.setPen(QColor("#2b2f36"))
-            p.drawText(
-                QRectF(x + 6, y, w - 12, h),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                f"{age:.0f}s",
-            )
+            right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+            self._text(p, QRectF(x + 6, y, w - 12, h), right, f"{age:.0f}s", TICKET_INK)
+
+    def _ticket_face(self, p: QPainter, r: QRectF, order: int, fill: QColor) -> None:
+        p.setPen(QPen(fill.darker(130), 1))
+        p.setBrush(fill)
+        p.drawRoundedRect(r.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        self._text(p, r.adjusted(6, 0, -6, 0), left, f"#{order}", TICKET_INK)
 
     # -- the pass ---------------------------------------------------------------------
     def _paint_pass(self, p: QPainter, r: QRectF) -> None:
@@ -319,9 +346,8 @@ class KitchenCanvas(QWidget):
         for order, ts in reversed(self.view.served_recent):
             fresh = max(0.0, 1.0 - (self.now - ts) / PASS_FADE_S)
             slide = (1.0 - min((self.now - ts) / PASS_SLIDE_S, 1.0)) * inner.width()
-            # Eight shades of fading are plenty, and let a ticket's face be cached.
-            fill = base.lighter(150 + 5 * round(8 * (1 - fresh)))
-            self._ticket(p, QRectF(inner.x() - slide, y, inner.width(), th), order, fill, None)
+            fill = base.lighter(150 + int(40 * (1 - fresh)))
+            self._ticket_face(p, QRectF(round(inner.x() - slide), round(y), inner.width(), th), order, fill)
             y += th + u * 0.35
             if y > inner.bottom() - th:
                 break
@@ -404,12 +430,10 @@ class KitchenCanvas(QWidget):
         key = ("card", w, h, st.name, st.state, st.chef, label, colour.rgba(), blink)
         card = self.sprites.get(key, lambda: self._render_card(lay, st, label, colour, blink))
         p.drawPixmap(x, y, card)
-        if lay.foot is not None and st.order:  # it changes every round: drawn live
-            p.setPen(t.muted)
-            p.drawText(
-                lay.foot.translated(x, y),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                self._order_text(st.order, lay.foot.width()),
+        if lay.foot is not None and st.order:  # it changes every round: not on the card
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            self._text(
+                p, lay.foot.translated(x, y), right, self._order_text(st.order, lay.foot.width()), t.muted
             )
         if cooking:
             self._paint_cooking(p, x, y, lay, st, colour)
@@ -434,17 +458,34 @@ class KitchenCanvas(QWidget):
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(self._arc_pen(radius, colour))
                 p.drawArc(ring, 90 * 16, int(-360 * 16 * prog))
-        r = radius * 0.55
+        chef, co = self._cooking_chef(radius * 0.55)
+        p.drawPixmap(QPointF(round(cx - co.x()), round(cy - co.y())), chef)
+
+    def _cooking_chef(self, r: float) -> tuple[QPixmap, QPointF]:
+        """Chef, pan and steam at this instant, around the ring's centre. Every cook moves in
+        step, so one picture a frame serves every cooking station of a size."""
+        if self._frame_now != self.now:
+            self._frame_now = self.now
+            self._frame_sprites.clear()
+        r = round(r * 4) / 4
+        done = self._frame_sprites.get(r)
+        if done is not None:
+            return done
+        ox, oy = math.ceil(r * 1.0) + 3, math.ceil(r * 1.6) + 3
+        pix, q = self._pixmap(math.ceil(r * 2.2) + 6, math.ceil(r * 2.6) + 6, clear=True)
         phase = self.now * 6.0
         bob = math.sin(phase) * r * 0.06
         swing = math.sin(phase * 1.3) * r * 0.12
         figure, fo = self._figure_sprite(r, "open", 255)
-        p.drawPixmap(QPointF(cx - fo.x(), cy - r * 0.05 + bob - fo.y()), figure)
+        q.drawPixmap(QPointF(round(ox - fo.x()), round(oy - r * 0.05 + bob - fo.y())), figure)
         pan, po = self._pan_sprite(r, 255)
-        pan_y = cy + r * 0.62
-        p.drawPixmap(QPointF(cx + swing - po.x(), pan_y - po.y()), pan)
+        pan_y = oy + r * 0.62
+        q.drawPixmap(QPointF(round(ox + swing - po.x()), round(pan_y - po.y())), pan)
         steam, so = self._steam_sprite(r, int((self.now * 1.5 % 1.0) * STEAM_STEPS) % STEAM_STEPS)
-        p.drawPixmap(QPointF(cx + swing - so.x(), pan_y - so.y()), steam)
+        q.drawPixmap(QPointF(round(ox + swing - so.x()), round(pan_y - so.y())), steam)
+        q.end()
+        done = self._frame_sprites[r] = (pix, QPointF(ox, oy))
+        return done
 
     def _arc_pen(self, radius: float, colour: QColor) -> QPen:
         return QPen(colour, max(radius * 0.1, 2.5), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
