@@ -43,7 +43,7 @@ TICKET_INK = QColor("#2b2f36")
 #: widest, so it does not jump from state to state.
 USUAL_LABELS = ("preparing", "at barrier", "combining", "waiting for order")
 #: Shorter chip labels for small cards (many stations).
-SHORT_LABELS = {"waiting for order": "no order", "waiting for crew": "no crew", "walked out": "gone"}
+SHORT_LABELS = {"waiting for order": "no order", "waiting for crew": "no crew"}
 #: The progress ring is drawn from sprites in this many steps when it is at most this wide
 #: (a bigger ring is drawn live: there are few, and their sprites would be big).
 ARC_STEPS, ARC_SPRITE_MAX = 72, 120
@@ -775,7 +775,7 @@ class KitchenCanvas(QWidget):
             inner = QRectF(0, 0, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
             q.setPen(t.text)
             q.drawText(
-                QRectF(inner.x(), inner.y(), inner.width(), u * 1.2),
+                QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2),  # clear of the post
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 label,
             )
