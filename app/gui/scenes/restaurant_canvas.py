@@ -10,12 +10,13 @@ the cooking chef's bob (a blitted sprite), the pan's swing and the steam, the ga
 from __future__ import annotations
 
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -48,6 +49,8 @@ SHORT_LABELS = {"waiting for order": "no order", "waiting for crew": "no crew"}
 #: (a bigger ring is drawn live: there are few, and their sprites would be big).
 ARC_STEPS, ARC_SPRITE_MAX = 72, 120
 STEAM_STEPS = 20  # a puff of steam rises in this many steps (one a frame at 30 frames/s)
+#: The faces every station shows in service, drawn ahead between frames, a slice at a time.
+WARM_STATES, WARM_SLICE_S = (IDLE, SERVING, WAITING, PREPARING), 0.002
 
 
 _HAT: list[QPainterPath] = []
@@ -93,6 +96,9 @@ class SpriteCache:
         self._items.clear()
         self._px = 0
 
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._items
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -131,6 +137,8 @@ class KitchenCanvas(QWidget):
         self._layouts: dict[tuple, CardLayout] = {}
         self._style_key: tuple = ()
         self._shown: tuple | None = None
+        self._warm_sig: tuple = ()
+        self._warm_todo: list[tuple[CardLayout, StationView]] = []
         self._frame_now = -1.0
         self._frame_sprites: dict[float, tuple[QPixmap, QPointF]] = {}
         self.paints = self.updates = 0
@@ -370,6 +378,29 @@ class KitchenCanvas(QWidget):
         y0 = round(r.y())
         for i, st in enumerate(stations):
             self._paint_station(p, x0 + (i % cols) * (cw + gap), y0 + (i // cols) * (ch + gap), cw, ch, st)
+        warm = (cw, ch, tuple((st.name, st.chef) for st in stations))
+        if warm != self._warm_sig:
+            # New cards (a new kitchen, a resize, a restarted chef): draw each station's usual
+            # faces between frames, a slice at a time, rather than many in one frame later.
+            self._warm_sig = warm
+            lay = self._layout(cw, ch)
+            self._warm_todo = [
+                (lay, replace(st, state=s, stalled=False)) for s in WARM_STATES for st in stations
+            ]
+            QTimer.singleShot(0, self, self._warm_up)  # dropped if the canvas goes
+
+    @Slot()
+    def _warm_up(self) -> None:
+        """Render pending card faces for up to ``WARM_SLICE_S``; come back for the rest."""
+        end = time.perf_counter() + WARM_SLICE_S
+        todo = self._warm_todo
+        while todo and time.perf_counter() < end:
+            lay, st = todo.pop()
+            key, colour, label = self._card_face(lay, st)
+            if key not in self.sprites:
+                self.sprites.get(key, lambda: self._render_card(lay, st, label, colour))  # noqa: B023
+        if todo:
+            QTimer.singleShot(0, self, self._warm_up)  # dropped if the canvas goes
 
     def _layout(self, w: int, h: int) -> CardLayout:
         key = (w, h)
@@ -414,9 +445,9 @@ class KitchenCanvas(QWidget):
             right = False
         return CardLayout(w, h, True, head, chip_row, right, body, None)
 
-    def _paint_station(self, p: QPainter, x: int, y: int, w: int, h: int, st: StationView) -> None:
+    def _card_face(self, lay: CardLayout, st: StationView) -> tuple[tuple, QColor, str]:
+        """A station card's cache key, its state colour and its chip label."""
         t = self.theme
-        lay = self._layout(w, h)
         colour = tone_of(t, SCENE.tones, st.state)
         if st.stalled and st.state == PREPARING:
             colour = t.tones["restarting"]
@@ -425,11 +456,21 @@ class KitchenCanvas(QWidget):
             label = SHORT_LABELS.get(label, label)
             if st.state == RESTARTING:
                 label = label.replace("restart in ", "restart ")
-        cooking = st.state == PREPARING
-        blink = int(self.now * 3) % 3 if st.state == WAITING else -1
-        key = ("card", w, h, st.name, st.state, st.chef, label, colour.rgba(), blink)
-        card = self.sprites.get(key, lambda: self._render_card(lay, st, label, colour, blink))
+        chef = st.chef if lay.foot is not None else ""  # small cards do not name the chef
+        return ("card", lay.w, lay.h, st.name, st.state, chef, label, colour.rgba()), colour, label
+
+    def _paint_station(self, p: QPainter, x: int, y: int, w: int, h: int, st: StationView) -> None:
+        t = self.theme
+        lay = self._layout(w, h)
+        key, colour, label = self._card_face(lay, st)
+        card = self.sprites.get(key, lambda: self._render_card(lay, st, label, colour))
         p.drawPixmap(x, y, card)
+        if st.state == WAITING:  # an hourglass of dots over the chef, blinking
+            c, size = self._chef_spot(lay)
+            if size >= 12:
+                dots, do = self._dots_sprite(size * 0.275, int(self.now * 3) % 3)
+                p.drawPixmap(QPointF(round(x + c.x() - do.x()), round(y + c.y() - do.y())), dots)
+        cooking = st.state == PREPARING
         if lay.foot is not None and st.order:  # it changes every round: not on the card
             right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             self._text(
@@ -535,9 +576,7 @@ class KitchenCanvas(QWidget):
         shrink = 0.82 if not lay.compact else 0.9
         return body.center(), min(body.width(), body.height()) * shrink
 
-    def _render_card(
-        self, lay: CardLayout, st: StationView, label: str, colour: QColor, blink: int
-    ) -> QPixmap:
+    def _render_card(self, lay: CardLayout, st: StationView, label: str, colour: QColor) -> QPixmap:
         """Everything of a station that stays still in its present state."""
         t = self.theme
         pix, p = self._pixmap(lay.w, lay.h)
@@ -588,7 +627,7 @@ class KitchenCanvas(QWidget):
         # Body: the chef in a ring (drawn live while cooking, when it moves).
         c, size = self._chef_spot(lay)
         if size / 2 >= 6:
-            self._paint_still_chef(p, c, size, st, colour, blink)
+            self._paint_still_chef(p, c, size, st, colour)
         if lay.foot is not None:
             fm = QFontMetricsF(self.font())
             foot = lay.foot
@@ -633,7 +672,7 @@ class KitchenCanvas(QWidget):
         return min((self.now - st.since) * self.speed / st.duration, 1.0)
 
     def _paint_still_chef(
-        self, p: QPainter, c: QPointF, size: float, st: StationView, colour: QColor, blink: int
+        self, p: QPainter, c: QPointF, size: float, st: StationView, colour: QColor
     ) -> None:
         """The ring and, unless cooking, the chef: all of it still in this state."""
         t = self.theme
@@ -665,18 +704,32 @@ class KitchenCanvas(QWidget):
         p.drawPixmap(QPointF(c.x() - fo.x(), c.y() - r * 0.05 - fo.y()), figure)
         pan, po = self._pan_sprite(r, alpha)
         p.drawPixmap(QPointF(c.x() - po.x(), c.y() + r * 0.62 - po.y()), pan)
-        if st.state == WAITING:  # an hourglass of dots
-            p.setPen(Qt.PenStyle.NoPen)
-            for k in range(3):
-                dot = QColor(t.tones["waiting"])
-                dot.setAlpha(255 if blink == k else 90)
-                p.setBrush(dot)
-                p.drawEllipse(QPointF(c.x() - r * 0.25 + k * r * 0.25, c.y() - r * 1.62), r * 0.07, r * 0.07)
-        elif st.state == CRASHED:
+        if st.state == CRASHED:
             p.setPen(QPen(t.tones["crashed"], 2))
             p.drawText(
                 QRectF(c.x() - r, c.y() - r * 1.6, 2 * r, r * 0.5), Qt.AlignmentFlag.AlignCenter, "crashed"
             )
+
+    def _dots_sprite(self, r: float, blink: int) -> tuple[QPixmap, QPointF]:
+        """Three dots, the ``blink``-th lit, and the offset of the chef ring's centre from the
+        sprite's corner (they sit over the chef's hat)."""
+        r = round(r * 4) / 4
+        d = r * 0.07
+        ox, oy = math.ceil(r * 0.25 + d) + 2, math.ceil(r * 1.62 + d) + 2
+        origin = QPointF(ox, oy)
+
+        def make() -> QPixmap:
+            pix, q = self._pixmap(2 * ox, math.ceil(2 * d) + 4, clear=True)
+            q.setPen(Qt.PenStyle.NoPen)
+            for k in range(3):
+                dot = QColor(self.theme.tones["waiting"])
+                dot.setAlpha(255 if blink == k else 90)
+                q.setBrush(dot)
+                q.drawEllipse(QPointF(ox - r * 0.25 + k * r * 0.25, oy - r * 1.62), d, d)
+            q.end()
+            return pix
+
+        return self.sprites.get(("dots", r, blink), make), origin
 
     def _figure_sprite(self, r: float, eyes: str, alpha: int) -> tuple[QPixmap, QPointF]:
         """The chef's hat, head and face for a head radius ``r``, and where the head's centre is."""
@@ -773,12 +826,6 @@ class KitchenCanvas(QWidget):
             pix, q = self._pixmap(w, h)
             self._card(q, QRectF(0.6, 0.6, w - 1.2, h - 1.2), t.card, edge)
             inner = QRectF(0, 0, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
-            q.setPen(t.text)
-            q.drawText(
-                QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2),  # clear of the post
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                label,
-            )
             # One dot per party, filled when that chef has arrived.
             rail_y = inner.bottom() - u * 0.7
             step = inner.width() / n
@@ -796,10 +843,15 @@ class KitchenCanvas(QWidget):
             q.end()
             return pix
 
-        p.drawPixmap(x, y, self.sprites.get(("gate", w, h, label, edge.rgba(), n, arrived), make))
+        p.drawPixmap(x, y, self.sprites.get(("gate", w, h, edge.rgba(), n, arrived), make))
+        inner = QRectF(x, y, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        # The label changes with every arrival and round: not on the cached gate. Clear of the post.
+        self._text(
+            p, QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2), left, label, t.text
+        )
         # Between the posts the gate bar, which slides apart on a release and hangs snapped in
         # two when the barrier breaks.
-        inner = QRectF(x, y, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
         rail_y = inner.bottom() - u * 0.7
         bar_y = rail_y - u * 0.75
         post_w = u * 0.35
