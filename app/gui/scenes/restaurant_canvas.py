@@ -49,6 +49,7 @@ SHORT_LABELS = {"waiting for order": "no order", "waiting for crew": "no crew"}
 #: (a bigger ring is drawn live: there are few, and their sprites would be big).
 ARC_STEPS, ARC_SPRITE_MAX = 72, 120
 STEAM_STEPS = 20  # a puff of steam rises in this many steps (one a frame at 30 frames/s)
+SPRITE_BUDGET_PX = 4_000_000  # at least; 16 MB of pixmaps
 #: The faces every station shows in service, drawn ahead between frames, a slice at a time.
 WARM_STATES, WARM_SLICE_S = (IDLE, SERVING, WAITING, PREPARING), 0.002
 
@@ -72,7 +73,7 @@ def _unit_hat() -> QPainterPath:
 class SpriteCache:
     """Pixmaps keyed by what they show, least recently used dropped past a pixel budget."""
 
-    def __init__(self, budget_px: int = 8_000_000) -> None:
+    def __init__(self, budget_px: int = 4_000_000) -> None:
         self.budget_px = budget_px
         self._items: OrderedDict[tuple, QPixmap] = OrderedDict()
         self._px = 0
@@ -202,14 +203,16 @@ class KitchenCanvas(QWidget):
             self._small.setPointSizeF(self.font().pointSizeF() * 0.85)
             self._small_bold = QFont(self._small)
             self._small_bold.setBold(True)
+            self._warm_sig = ()
+            self._frame_now = -1.0
 
     # -- geometry ---------------------------------------------------------------------
-    def _unit(self) -> float:
-        return max(self.fontMetrics().height(), 12) * 1.0
-
     def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt's name
         self.paints += 1
         self._check_style()
+        # Room for every station's usual faces at this size, with some to spare.
+        dpr = self.devicePixelRatioF()
+        self.sprites.budget_px = max(SPRITE_BUDGET_PX, int(6 * self.width() * self.height() * dpr * dpr))
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         t = self.theme
@@ -250,14 +253,29 @@ class KitchenCanvas(QWidget):
         p.setBrush(fill or self.theme.card)
         p.drawRoundedRect(r, 8, 8)
 
-    def _title(self, p: QPainter, r: QRectF, text: str) -> None:
-        self._text(p, r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text, self.theme.muted, True)
+    def _title(self, p: QPainter, r: QRectF, text: str, once: bool = False) -> None:
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        self._text(p, r, top_left, text, self.theme.muted, bold=True, once=once)
 
     def _text(
-        self, p: QPainter, r: QRectF, align: Qt.AlignmentFlag, text: str, colour: QColor, bold: bool = False
+        self,
+        p: QPainter,
+        r: QRectF,
+        align: Qt.AlignmentFlag,
+        text: str,
+        colour: QColor,
+        bold: bool = False,
+        once: bool = False,
     ) -> None:
         """One line of text in ``r``, from a cached sprite (laying text out costs more than a
-        blit, and the same few strings come back frame after frame)."""
+        blit, and the same few strings come back frame after frame), or drawn if it is
+        ``once`` (a count that only grows, a round number: a sprite would never be used again)."""
+        if once:
+            p.setFont(self._bold if bold else self.font())
+            p.setPen(colour)
+            p.drawText(r, align, text)
+            p.setFont(self.font())
+            return
         pix = self._text_sprite(text, colour, bold)
         w, h = pix.width() / pix.devicePixelRatio(), pix.height() / pix.devicePixelRatio()
         if align & Qt.AlignmentFlag.AlignRight:
@@ -345,7 +363,7 @@ class KitchenCanvas(QWidget):
         u = self._u
         self._card(p, r)
         inner = r.adjusted(u * 0.5, u * 0.4, -u * 0.5, -u * 0.4)
-        self._title(p, inner, f"Pass  {self.view.served} served")
+        self._title(p, inner, f"Pass  {self.view.served} served", once=True)
         p.save()
         p.setClipRect(inner)
         y = inner.y() + u * 1.5
@@ -846,10 +864,9 @@ class KitchenCanvas(QWidget):
         p.drawPixmap(x, y, self.sprites.get(("gate", w, h, edge.rgba(), n, arrived), make))
         inner = QRectF(x, y, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        # The label changes with every arrival and round: not on the cached gate. Clear of the post.
-        self._text(
-            p, QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2), left, label, t.text
-        )
+        # The label changes with every arrival and round: drawn, not cached. Clear of the post.
+        label_r = QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2)
+        self._text(p, label_r, left, label, t.text, once=label.endswith(f"round {b.gen}"))
         # Between the posts the gate bar, which slides apart on a release and hangs snapped in
         # two when the barrier breaks.
         rail_y = inner.bottom() - u * 0.7
