@@ -6,7 +6,9 @@ One run measures, one after the other in the same window: an idle kitchen of 16 
 (the baseline), then 16 and 32 stations busy (60 orders kept queued, "Place 5" clicked as a
 user would). The GUI thread runs its ordinary event loop throughout. For each:
 
-- lateness of a 5 ms heartbeat timer on the GUI thread, p50/p99/max: what a user feels;
+- lateness of a 5 ms heartbeat timer on the GUI thread, p50/p99/max: what a user feels; and
+  (Linux) how long the GUI thread was ready to run but got no CPU, in the worst stall and
+  overall: the part of the lateness the machine's other work decides;
 - worker -> view latency, p99: from a record's enqueue in a worker to its batch applied;
 - what the GUI thread spends its time on: paints of the canvas and the timeline (wall p50/p99
   and CPU per paint), folding records (microseconds per record), and its CPU share;
@@ -34,6 +36,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 SPEED_INDEX = 6  # 16x
 QUEUED = 60
 BARS = {"lateness_p99_ms": 16.0, "lateness_max_ms": 50.0, "latency_p99_ms": 20.0}
+
+
+def runqueue_ms() -> float | None:
+    """Milliseconds this thread has spent runnable but not running (Linux), or None."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def pct(values: list[float], q: float) -> float:
@@ -110,16 +121,22 @@ def measure(app, scene, probe: Probe, stations: int, busy: bool, seconds: float,
     run(warmup)
     probe.reset()
     lateness: list[float] = []
+    waited: list[float] = []  # per beat: of that interval, how long the thread waited for a CPU
     beat = QTimer()
     beat.setInterval(5)
     clock = QElapsedTimer()
     clock.start()
     last = [clock.nsecsElapsed()]
+    queued = [runqueue_ms()]
 
     def on_beat() -> None:
         now = clock.nsecsElapsed()
         lateness.append(max((now - last[0]) / 1e6 - 5.0, 0.0))
         last[0] = now
+        rq = runqueue_ms()
+        if rq is not None and queued[0] is not None:
+            waited.append(rq - queued[0])
+        queued[0] = rq
 
     beat.timeout.connect(on_beat)
     served0 = scene.view.served
@@ -133,6 +150,7 @@ def measure(app, scene, probe: Probe, stations: int, busy: bool, seconds: float,
     probe.on = False
     clicker.stop()
     latency = [x * 1000 for x in scene.bridge.latencies]
+    worst = max(range(len(lateness)), key=lateness.__getitem__, default=None)
     canvas, timeline = probe.wall["canvas"], probe.wall["timeline"]
     return {
         "stations": stations,
@@ -141,6 +159,12 @@ def measure(app, scene, probe: Probe, stations: int, busy: bool, seconds: float,
         "lateness_p99_ms": round(pct(lateness, 0.99), 2),
         "lateness_max_ms": round(max(lateness, default=0.0), 2),
         "latency_p99_ms": round(pct(latency, 0.99), 2),
+        # How much of the worst stall the GUI thread was ready to run but had no CPU (other
+        # processes on a busy machine), and that share over the whole run (Linux; else null).
+        "lateness_max_waiting_for_cpu_ms": round(waited[worst], 2)
+        if waited and worst is not None and worst < len(waited)
+        else None,
+        "waiting_for_cpu_share": round(sum(waited) / 1000 / wall, 3) if waited else None,
         "gui_cpu_share": round(cpu / wall, 3),
         "canvas_paint_ms": {
             "p50": round(pct(canvas, 0.5), 2),
