@@ -11,7 +11,15 @@ import pytest
 from app.engine.budget import RestartPolicy
 from app.engine.faults import SpecError
 from app.engine.orders import Order
-from app.scenes.restaurant.model import CRASHED, QUEUE_AHEAD, WALKED_OUT, BurntDish, KitchenConfig, Round
+from app.scenes.restaurant.model import (
+    CRASHED,
+    MAX_STATIONS,
+    QUEUE_AHEAD,
+    WALKED_OUT,
+    BurntDish,
+    KitchenConfig,
+    Round,
+)
 from tests.helpers import run_threads, stopping, wait_for
 from tests.kitchen_fixtures import (
     assert_exactly_once,
@@ -251,7 +259,7 @@ def test_crashed_station_shows_crashed_until_restarted(kitchens):
     "kw",
     [
         {"stations": ()},
-        {"stations": tuple(f"s{i}" for i in range(17))},
+        {"stations": tuple(f"s{i}" for i in range(MAX_STATIONS + 1))},
         {"stations": ("a", "a")},
         {"prep_s": (2.0, 1.0)},
         {"max_attempts": 0},

@@ -26,7 +26,7 @@ from app.engine.contract import SceneSpec
 from app.engine.simulation import Simulation
 from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
-from app.gui.event_log import EventLog
+from app.gui.event_log import FLUSH_S, EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
 from app.trace.export import ChromeTraceWriter, JsonlWriter
@@ -53,8 +53,9 @@ class SceneBase(QWidget):
 
     scene: ClassVar[SceneSpec]
 
-    #: Emitted in the GUI thread after each batch of trace records has been applied.
-    recordsApplied = Signal(list)  # noqa: N815 - Qt naming
+    #: Emitted in the GUI thread after each batch of trace records has been applied, with the
+    #: batch (a list; typed ``object`` so the records are not converted to Qt types and back).
+    recordsApplied = Signal(object)  # noqa: N815 - Qt naming
     #: Emitted in the GUI thread once the simulation has stopped: names of threads still alive.
     simulationStopped = Signal(list)  # noqa: N815
 
@@ -230,7 +231,7 @@ class SceneBase(QWidget):
         """Refresh the scene's own widgets (called per frame and after each batch)."""
         raise NotImplementedError
 
-    @Slot(list)
+    @Slot(object)
     def _apply(self, records: list[Record]) -> None:
         stop_requested = False
         for rec in records:
@@ -257,6 +258,7 @@ class SceneBase(QWidget):
         now = sim.recorder.now()
         self.timeline.prune(now)
         self.timeline_view.show_state(self.timeline, now)
+        self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
 
     # -- export -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.gui.scenes.restaurant_canvas import KitchenCanvas
 from app.gui.widgets.controls import ControlRow
 from app.gui.widgets.counters import CounterPanel
 from app.scenes.restaurant import SCENE
-from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.scenes.restaurant.model import MAX_STATIONS, Kitchen, KitchenConfig
 from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
 from app.trace.recorder import Record, TraceRecorder
 
@@ -100,7 +100,7 @@ class RestaurantScene(SceneBase):
             lambda: self.inject("walkout"),
         )
         self.hire_button = b("hireButton", "&Hire", "Bring a walked-out station back", "Ctrl+5", self.hire)
-        self.stations_spin = QSpinBox(objectName="stationCountSpin", minimum=1, maximum=16, value=3)
+        self.stations_spin = QSpinBox(objectName="stationCountSpin", minimum=1, maximum=MAX_STATIONS, value=3)
         self.stations_spin.setToolTip("Stations in the next kitchen (applies on Restart kitchen)")
         self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=999_999, value=0)
         self.seed_spin.setToolTip(
