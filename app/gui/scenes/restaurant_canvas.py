@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.gui.theme import Theme, current_theme, tone_of
+from app.gui.widgets.gate import flash, paint_gate
 from app.scenes.restaurant import SCENE
 from app.scenes.restaurant.view import (
     CRASHED,
@@ -35,8 +36,6 @@ from app.scenes.restaurant.view import (
     StationView,
 )
 
-GATE_OPEN_S = 0.45  # how long the gate shows open after a release (wall seconds)
-GATE_BROKEN_S = 1.2
 PASS_SLIDE_S, PASS_FADE_S = 0.3, 1.5  # a served ticket slides onto the pass, then fades
 TICKET_WARM_S, TICKET_LATE_S = 6.0, 15.0  # simulated seconds waiting, as kitchen displays age
 TICKET_INK = QColor("#2b2f36")
@@ -157,11 +156,9 @@ class KitchenCanvas(QWidget):
         """Everything the canvas shows, when nothing on it moves (None when something does:
         a chef cooks, a countdown runs, tickets age, the gate or the pass animates)."""
         v, now = self.view, self.now
-        b = v.barrier
         if (
             (v.queue and self.speed is not None)
-            or now - b.opened_at < GATE_OPEN_S
-            or now - b.broken_at < GATE_BROKEN_S
+            or flash(v.gate, now)[0] is not None
             or (v.served_recent and now - v.served_recent[-1][1] < PASS_FADE_S)
         ):
             return None
@@ -180,7 +177,7 @@ class KitchenCanvas(QWidget):
             v.queued,
             v.served,
             tuple(v.served_recent),
-            (b.name, b.parties, b.arrived, b.gen, b.cause),
+            (v.gate.barrier, v.gate.parties, tuple(v.gate.arrivals), v.gate.passed, v.gate.outcome),
             (v.status, v.reason, self.paused, self.speed),
         )
 
@@ -224,7 +221,7 @@ class KitchenCanvas(QWidget):
         self._paint_rail(p, QRectF(u * 0.6, u * 0.6, rail_w, h - u * 1.2))
         self._paint_pass(p, QRectF(w - pass_w - u * 0.6, u * 0.6, pass_w, h - u * 1.2))
         mid = QRectF(rail_w + u * 1.4, u * 0.6, w - rail_w - pass_w - u * 2.8, h - u * 1.2)
-        gate_h = 3.2 * u
+        gate_h = 4.6 * u
         self._paint_stations(p, QRectF(mid.x(), mid.y(), mid.width(), mid.height() - gate_h - u * 0.5))
         self._paint_gate(p, QRectF(mid.x(), mid.bottom() - gate_h, mid.width(), gate_h))
         if self.paused:
@@ -823,70 +820,19 @@ class KitchenCanvas(QWidget):
 
     # -- the barrier gate ---------------------------------------------------------------
     def _paint_gate(self, p: QPainter, r: QRectF) -> None:
-        t = self.theme
-        b = self.view.barrier
-        u = self._u
-        since_open = self.now - b.opened_at
-        since_broken = self.now - b.broken_at
-        broken = since_broken < GATE_BROKEN_S and since_broken <= since_open
-        opening = since_open < GATE_OPEN_S and not broken
-        edge = t.tones["crashed"] if broken else (t.tones["working"] if opening else t.card_edge)
-        label = f"Barrier '{b.name}'   {b.arrived}/{b.parties} arrived   round {b.gen}"
-        if broken:
-            label = f"Barrier BROKEN ({b.cause or 'broken'}): round retried"
-        elif opening:
-            label = "Barrier released: dish served"
-        x, y, w, h = round(r.x()), round(r.y()), round(r.width()), round(r.height())
-        n = max(b.parties, 1)
-        arrived = min(b.arrived, n)
-
-        def make() -> QPixmap:
-            pix, q = self._pixmap(w, h)
-            self._card(q, QRectF(0.6, 0.6, w - 1.2, h - 1.2), t.card, edge)
-            inner = QRectF(0, 0, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
-            # One dot per party, filled when that chef has arrived.
-            rail_y = inner.bottom() - u * 0.7
-            step = inner.width() / n
-            dot = min(u * 0.32, step * 0.4)
-            q.setPen(Qt.PenStyle.NoPen)
-            for i in range(n):
-                q.setBrush(t.tones["waiting"] if i < arrived else t.card_edge)
-                q.drawEllipse(QPointF(inner.x() + step * (i + 0.5), rail_y), dot, dot)
-            # The posts at both ends.
-            post_w = u * 0.35
-            bar_y = rail_y - u * 0.75
-            q.setBrush(t.muted)
-            for px in (inner.x(), inner.right() - post_w):
-                q.drawRoundedRect(QRectF(px, bar_y - u * 0.45, post_w, u * 0.9), 2, 2)
-            q.end()
-            return pix
-
-        p.drawPixmap(x, y, self.sprites.get(("gate", w, h, edge.rgba(), n, arrived), make))
-        inner = QRectF(x, y, w, h).adjusted(u * 0.6, u * 0.3, -u * 0.6, -u * 0.3)
-        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        # The label changes with every arrival and round: drawn, not cached. Clear of the post.
-        label_r = QRectF(inner.x() + u * 0.7, inner.y(), inner.width() - u * 0.7, u * 1.2)
-        self._text(p, label_r, left, label, t.text, once=label.endswith(f"round {b.gen}"))
-        # Between the posts the gate bar, which slides apart on a release and hangs snapped in
-        # two when the barrier breaks.
-        rail_y = inner.bottom() - u * 0.7
-        bar_y = rail_y - u * 0.75
-        post_w = u * 0.35
-        left_x, right_x = inner.x() + post_w, inner.right() - post_w
-        mid_x = (left_x + right_x) / 2
-        colour = edge if (broken or opening) else t.muted
-        p.setPen(QPen(colour, max(u * 0.28, 3), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        if broken:
-            drop = u * 0.45
-            p.drawLine(QPointF(left_x, bar_y), QPointF(mid_x - u * 0.5, bar_y + drop))
-            p.drawLine(QPointF(mid_x + u * 0.5, bar_y + drop), QPointF(right_x, bar_y))
-        elif opening:
-            lift = since_open / GATE_OPEN_S
-            gap = (1 - abs(1 - 2 * lift)) * (mid_x - left_x) * 0.9
-            p.drawLine(QPointF(left_x, bar_y), QPointF(mid_x - gap, bar_y))
-            p.drawLine(QPointF(mid_x + gap, bar_y), QPointF(right_x, bar_y))
-        else:
-            p.drawLine(QPointF(left_x, bar_y), QPointF(right_x, bar_y))
+        """The shared gate: a slot per party in arrival order, the last arrival marked as the
+        one that runs the action (combines the dish), and how the round ended."""
+        stations = {st.chef: st.name for st in self.view.stations.values()}
+        paint_gate(
+            p,
+            r.adjusted(0.6, 0.6, -0.6, -0.6),
+            self.view.gate,
+            self.now,
+            self.font(),
+            self.theme,
+            label=lambda thread: stations.get(thread, thread),
+            title="Barrier",
+        )
 
     def _banner(self, p: QPainter, text: str) -> None:
         u = self._u

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from app.engine.barrier_view import BarrierView as SharedBarrierView
 from app.trace.recorder import Record
 
 PREPARING, WAITING, IDLE, CRASHED, RESTARTING, WALKED_OUT, STOPPED, SERVING = (
@@ -50,6 +51,8 @@ class BarrierView:
 class KitchenView:
     stations: dict[str, StationView] = field(default_factory=dict)
     barrier: BarrierView = field(default_factory=BarrierView)
+    #: The kitchen barrier as every barrier scene shows it (arrival order, action runner).
+    gate: SharedBarrierView = field(default_factory=SharedBarrierView)
     queue: OrderedDict[int, float] = field(default_factory=OrderedDict)  # order -> placed ts
     placed_at: dict[int, float] = field(default_factory=dict)  # open orders only
     cooking: int = 0
@@ -89,6 +92,8 @@ class KitchenView:
 
     def apply(self, rec: Record) -> None:
         kind = rec["kind"]
+        if kind.startswith("barrier."):
+            self.gate.apply(rec)
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, rec)
