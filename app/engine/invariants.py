@@ -24,21 +24,29 @@ def unit_violations(summary: Mapping[str, Any]) -> list[str]:
 
 def barrier_violations(records: Iterable[Record]) -> list[str]:
     """A barrier round passes only after all its parties arrived, passes each of them once,
-    and a broken round passes no one. Rounds seen from their first arrival are judged (a
-    bounded ring may have dropped the start of older ones)."""
+    keeps its party count from first arrival to last, and a broken round passes no one.
+    Rounds seen from their first arrival are judged (a bounded ring may have dropped the
+    start of older ones). A phaser party that arrived and deregistered
+    (``phaser.deregister`` with ``arrived``) does not wait: its arrival stands for its pass."""
     arrived: Counter[tuple[str, int]] = Counter()
     passes: Counter[tuple[str, int]] = Counter()
+    left: Counter[tuple[str, int]] = Counter()
     parties: dict[tuple[str, int], int] = {}
     broken: set[tuple[str, int]] = set()
     out: list[str] = []
     for r in records:
         kind = r["kind"]
+        if kind == "phaser.deregister" and r.get("arrived"):
+            left[(r["barrier"], r["gen"])] += 1
+            continue
         if not kind.startswith("barrier."):
             continue
         key = (r["barrier"], r["gen"])
         if kind == "barrier.arrive":
             if r["index"] == 0:
                 parties[key] = r["parties"]
+            elif key in parties and r["parties"] != parties[key]:
+                out.append(f"{key[0]} gen {key[1]}: parties changed from {parties[key]} to {r['parties']}")
             arrived[key] += 1
         elif kind == "barrier.broken":
             broken.add(key)
@@ -49,7 +57,7 @@ def barrier_violations(records: Iterable[Record]) -> list[str]:
     for key, n in passes.items():
         if key in broken:
             out.append(f"{key[0]} gen {key[1]}: both passed and broke")
-        if n != parties[key]:
+        if n + left[key] != parties[key]:
             out.append(f"{key[0]} gen {key[1]}: passed {n} of {parties[key]} parties")
     return out
 
