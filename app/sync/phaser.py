@@ -54,7 +54,11 @@ class Phaser:
             raise TypeError(f"parties must be an int, not {type(parties).__name__}")
         if parties < 0:
             raise ValueError(f"parties must not be negative, got {parties}")
-        self._cond = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # parties waiting for their phase to pass
+        # Arrivals held while a passed phase drains out, and threads in await_advance: a
+        # condition of their own, so letting them in never wakes the next phase's waiters.
+        self._door = threading.Condition(lock)
         self._action = action
         self._timeout = timeout
         self._parties = parties  # of the phase under way
@@ -156,14 +160,14 @@ class Phaser:
         """Block while the phaser is in ``phase``; returns the phase it is in then (still
         ``phase`` if ``timeout`` ran out). Raises ``BrokenBarrierError`` if it is broken."""
         with self._cond:
-            self._cond.wait_for(lambda: self._gen != phase or self._state == _BROKEN, timeout)
+            self._door.wait_for(lambda: self._gen != phase or self._state == _BROKEN, timeout)
             if self._state == _BROKEN:
                 raise BrokenBarrierError
             return self._gen
 
     def _wait_for_filling(self) -> None:
         while self._state in (_DRAINING, _RESETTING):
-            self._cond.wait()
+            self._door.wait()
         if self._state == _BROKEN:
             self._rec(
                 "barrier.broken",
@@ -203,6 +207,7 @@ class Phaser:
         self._trips += 1
         self._gen += 1
         self._cond.notify_all()
+        self._door.notify_all()  # await_advance
 
     def _wait(self, timeout: float | None, gen: int, trip: int) -> None:
         released = self._cond.wait_for(lambda: self._trips != trip or self._state < 0, timeout)
@@ -221,12 +226,13 @@ class Phaser:
     def _exit(self) -> None:
         if self._inside == 0 and self._state in (_RESETTING, _DRAINING):
             self._state = _FILLING
-            self._cond.notify_all()
+            self._door.notify_all()
 
     def _break(self, cause: str) -> None:
         self._state = _BROKEN
         self._cause = cause
         self._cond.notify_all()
+        self._door.notify_all()
 
     # -- breaking and resetting -----------------------------------------------------------
     def reset(self) -> None:
@@ -244,6 +250,7 @@ class Phaser:
             self._gen += 1
             self._rec("barrier.reset", barrier=self.name, gen=self._gen, parties=self._parties)
             self._cond.notify_all()
+            self._door.notify_all()
 
     def abort(self) -> None:
         """Break the phaser: current and future waiters get ``BrokenBarrierError``."""
