@@ -739,13 +739,18 @@ class Pipeline(Simulation):
         self.recorder.record("worker.crashed", stage=st.name, worker=w.name, error=str(exc))
         # Its arrival counts for the batch under way (whatever it finished is published with
         # it); it is not a party of the next one. Its restart joins later, by register().
-        st.phaser.arrive_and_deregister()
-        if self._drain_done:
-            self._finish_drain()
+        self._sign_off(st)
 
     def _leave(self, st: Stage, w: WorkerSlot) -> None:
         self.recorder.record("worker.left", stage=st.name, worker=w.name)
-        st.phaser.arrive_and_deregister()
+        self._sign_off(st)
+
+    def _sign_off(self, st: Stage) -> None:
+        try:
+            st.phaser.arrive_and_deregister()
+        except BrokenBarrierError:
+            self.clock.check()  # aborted for the shutdown: nothing left to sign off from
+            raise
         if self._drain_done:
             self._finish_drain()
 
