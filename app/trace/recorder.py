@@ -1,13 +1,19 @@
 """The trace: every wait, arrival, release, break, set and clear, as plain records.
 
-Records are dicts ``{"ts", "thread", "kind", ...}`` (the JSONL format of DESIGN.md).
-Recording is on the hot path of every barrier crossing, so it is an append to a bounded
-deque (atomic under the GIL) plus a call per subscriber; no lock is taken.
+Records are dicts ``{"seq", "ts", "sim", "thread", "kind", ...}`` (format 2, described in
+docs/trace-format.md). Recording is on the hot path of every barrier crossing, so it costs
+one dict and one short critical section; subscribers are called outside any lock.
+
+Ordering: ``seq`` is taken, ``ts`` and ``sim`` are read and the record is appended to the
+ring under one lock, so the ring is in ``seq`` order and ``ts`` and ``sim`` never decrease
+along it. Delivery to subscribers goes through a queue that only one thread at a time drains
+(whichever recording thread finds it free), so every subscriber sees every record once, one
+at a time, in strictly increasing ``seq`` order, and no recording thread ever waits for
+another thread's subscriber (unless the queue is very far behind: then it helps drain).
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import deque
@@ -19,6 +25,10 @@ Subscriber = Callable[[Record], None]
 
 _local = threading.local()
 _now = time.perf_counter
+_get_ident = threading.get_ident
+#: Records waiting for delivery beyond which a recording thread stops and helps deliver,
+#: so a slow subscriber bounds memory instead of letting the queue grow without end.
+_BACKLOG = 10_000
 
 
 def bind_thread_name(name: str) -> None:
@@ -41,35 +51,134 @@ class TraceRecorder:
 
     The ring keeps the newest ``capacity`` records for views and tests; exports that must
     keep everything subscribe and stream to disk, so memory stays flat on long runs.
+    Records are never changed once recorded: subscribers may keep them and read them later.
     """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._ring: deque[Record] = deque(maxlen=capacity)
         self._subscribers: tuple[Subscriber, ...] = ()
         self._sub_lock = threading.Lock()
-        self._t0 = time.perf_counter()
-        self._count = itertools.count()
+        self._lock = threading.Lock()  # seq, ts, sim and the ring: one order for all
+        self._pending: deque[Record] = deque()  # recorded, not yet delivered, in seq order
+        self._token = threading.Lock()  # held by the one thread delivering
+        self._deliverer = 0
+        self._t0 = _now()
+        self._seq = 0
+        # sim = s0 + (ts - a) * rate: a line through (a, s0); a SimClock moves it.
+        self._sim = (0.0, 0.0, 1.0)
         self.capacity = capacity
 
     def record(self, kind: str, **fields: Any) -> Record:
-        # Hot path (every barrier crossing): one dict, no lock, no rounding.
+        """Record ``kind`` with ``fields``; returns the record (with seq, ts, sim, thread)."""
         try:
             name = _local.name
         except AttributeError:
             name = thread_name()
-        rec: Record = {"ts": _now() - self._t0, "thread": name, "kind": kind, **fields}
-        self._ring.append(rec)
-        next(self._count)
-        for sub in self._subscribers:
-            sub(rec)
+        # Hot path: inline rather than calling emit(), and the dict made in one go.
+        with self._lock:
+            t = _now() - self._t0
+            a, s0, rate = self._sim
+            rec: Record = {
+                "seq": self._seq,
+                "ts": t,
+                "sim": s0 + (t - a) * rate,
+                "thread": name,
+                "kind": kind,
+                **fields,
+            }
+            self._seq += 1
+            self._ring.append(rec)
+            if self._subscribers:
+                self._pending.append(rec)
+        if self._pending:
+            self._deliver()
         return rec
+
+    def emit(self, rec: Record) -> Record:
+        """Record a dict the caller built: ``{"seq": 0, "ts": 0.0, "sim": 0.0, "thread": "",
+        "kind": KIND, **fields}`` (the placeholders keep the common fields first).
+
+        The cheapest way in (no keyword arguments, no second dict): for the primitives' hot
+        paths. The dict must be fresh: the recorder owns it from now on. ``seq``, ``ts`` and
+        ``sim`` are filled in; ``thread`` too when it is empty.
+        """
+        if not rec["thread"]:
+            try:
+                rec["thread"] = _local.name
+            except AttributeError:
+                rec["thread"] = thread_name()
+        with self._lock:
+            t = _now() - self._t0
+            rec["seq"] = self._seq
+            self._seq += 1
+            a, s0, rate = self._sim
+            rec["ts"] = t
+            rec["sim"] = s0 + (t - a) * rate
+            self._ring.append(rec)
+            if self._subscribers:
+                self._pending.append(rec)
+        if self._pending:
+            self._deliver()
+        return rec
+
+    def _deliver(self, wait: bool = False) -> None:
+        """Hand pending records to the subscribers, unless another thread already is."""
+        pending, token = self._pending, self._token
+        while pending:
+            if not token.acquire(False):
+                # Someone else is delivering and will see our record before it lets go.
+                if not wait and (len(pending) < _BACKLOG or self._deliverer == _get_ident()):
+                    return
+                token.acquire()  # far behind (or asked to wait): wait our turn, then help
+            self._deliverer = _get_ident()
+            try:
+                while pending:
+                    rec = pending.popleft()
+                    for sub in self._subscribers:
+                        sub(rec)
+            finally:
+                self._deliverer = 0
+                token.release()
+            # Re-check after letting go: a record queued meanwhile is ours to deliver.
+
+    def flush(self) -> None:
+        """Block until every record made so far has reached the subscribers.
+
+        Not needed once every recording thread has returned from ``record`` (each leaves
+        nothing behind); useful before closing an export while workers may still run.
+        Must not be called from inside a subscriber.
+        """
+        self._deliver(wait=True)
 
     def now(self) -> float:
         """The current time on the records' ``ts`` scale."""
         return _now() - self._t0
 
+    def set_sim_time(self, sim: float, rate: float) -> None:
+        """From now on, records carry ``sim = sim + (ts - now) * rate``.
+
+        A ``SimClock`` calls this when it is made and on every speed change; without one,
+        ``sim`` equals ``ts``. ``sim`` never goes backwards along ``seq``: a jump back is
+        clamped to where the old line had got to.
+        """
+        with self._lock:
+            t = _now() - self._t0
+            a, s0, old_rate = self._sim
+            self._sim = (t, max(sim, s0 + (t - a) * old_rate), rate)
+
+    def sim_now(self) -> float:
+        """The current simulated time, as the next record would carry it."""
+        a, s0, rate = self._sim
+        return s0 + (self.now() - a) * rate
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber(record)`` in the recording thread; returns an unsubscribe."""
+        """Call ``subscriber(record)`` for every record from now on; returns an unsubscribe.
+
+        Subscribers are called one at a time, in ``seq`` order, by whichever recording
+        thread is delivering (not always the one that made the record), with no lock of the
+        recorder held: a subscriber may record (its record is delivered after the current
+        one). An exception in a subscriber propagates to the thread delivering.
+        """
         with self._sub_lock:
             self._subscribers = (*self._subscribers, subscriber)
 
@@ -81,12 +190,12 @@ class TraceRecorder:
 
     @property
     def total(self) -> int:
-        """How many records were ever made (the ring may hold fewer)."""
-        # itertools.count has no peek; copying it reads the next value without advancing.
-        return int(repr(self._count)[6:-1])
+        """How many records were ever made (the ring may hold fewer): the next ``seq``."""
+        return self._seq
 
     def snapshot(self) -> list[Record]:
-        return list(self._ring)
+        with self._lock:
+            return list(self._ring)
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.snapshot())
