@@ -13,7 +13,9 @@ from app.scenes.restaurant import SCENE as RESTAURANT
 from app.sync import Barrier, Event
 from app.trace import recorder as recorder_module
 from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.format import FORMAT, TraceFormatError, read_trace, trace_header
 from app.trace.recorder import TraceRecorder, bind_thread_name
+from app.version import version
 from tests.helpers import run_threads, wait_for
 
 
@@ -115,6 +117,40 @@ def test_a_slow_subscriber_bounds_the_backlog_and_loses_nothing(monkeypatch):
     first.join(5)
     t.join(5)
     assert seen == list(range(51)) and not rec._pending
+
+
+class _RacyToken:
+    """The delivery token, with a hook run just before it is let go: the moment when a
+    record made by another thread finds the token taken and leaves it to its holder."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.hook = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        self._lock.release()
+
+
+def test_a_record_made_as_the_deliverer_lets_go_is_still_delivered():
+    rec = TraceRecorder()
+    seen: list[str] = []
+    rec.subscribe(lambda r: seen.append(r["kind"]))
+    token = rec._token = _RacyToken()
+
+    def late() -> None:
+        t = threading.Thread(target=rec.record, args=("late",))
+        t.start()
+        t.join(5)  # it found the token taken and returned, leaving "late" queued
+
+    token.hook = late
+    rec.record("first")
+    assert seen == ["first", "late"] and not rec._pending
 
 
 def test_flush_waits_for_a_delivery_in_progress():
@@ -254,3 +290,142 @@ def test_chrome_trace_has_tracks_and_balanced_spans(tmp_path):
     span_names = {e["name"] for e in events if e["ph"] == "B"}
     assert "prepare order 1" in span_names
     assert any(n.startswith("wait at kitchen") for n in span_names)
+
+
+# -- format 2 files: header, batching, reading back ------------------------------------
+
+
+def test_header_is_line_one_and_the_file_reads_back_as_recorded(tmp_path):
+    rec = TraceRecorder()
+    header = trace_header("restaurant", {"stations": ["a", "b"], "prep_s": (0.6, 2.0)}, 7)
+    assert header["kind"] == "trace.header" and header["format"] == FORMAT == 2
+    assert header["app_version"] == version() and header["seed"] == 7
+    writer = JsonlWriter(tmp_path / "t.jsonl", header=header)
+    rec.subscribe(writer)
+    _traffic(rec)
+    writer.close()
+    first = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    assert first["kind"] == "trace.header" and first["config"]["prep_s"] == [0.6, 2.0]
+    got_header, records = read_trace(tmp_path / "t.jsonl")
+    assert got_header == first
+    assert list(records) == rec.snapshot()  # every field, floats exact, in seq order
+
+
+def test_writers_batch_off_the_hot_path_and_close_writes_everything(tmp_path):
+    rec = TraceRecorder()
+    jsonl = JsonlWriter(tmp_path / "t.jsonl", header=trace_header("s", {}, 0), batch=100)
+    chrome = ChromeTraceWriter(tmp_path / "t.json", batch=100)
+    rec.subscribe(jsonl)
+    rec.subscribe(chrome)
+    for i in range(150):
+        rec.record("tick", i=i)
+    assert jsonl.count == 100  # one batch serialised and written; 50 wait in memory
+    jsonl.flush()
+    assert jsonl.count == 150 and len((tmp_path / "t.jsonl").read_text().splitlines()) == 1 + 150
+    for i in range(150, 180):
+        rec.record("tick", i=i)
+    jsonl.close()  # writes the 30 still waiting
+    chrome.close()
+    rec.record("after close")  # ignored, never an error in the recording thread
+    _, records = read_trace(tmp_path / "t.jsonl")
+    assert [r["i"] for r in records] == list(range(180)) and jsonl.count == 180
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert [e["args"]["i"] for e in events if e.get("name") == "tick"] == list(range(180))
+
+
+def test_writers_lose_nothing_while_threads_race(tmp_path, switch_often):
+    rec = TraceRecorder(capacity=10)
+    jsonl = JsonlWriter(tmp_path / "t.jsonl", batch=7)
+    chrome = ChromeTraceWriter(tmp_path / "t.json", batch=7)
+    rec.subscribe(jsonl)
+    rec.subscribe(chrome)
+    run_threads(6, lambda i: [rec.record("tick", i=i) for _ in range(1500)], timeout=60)
+    jsonl.close()
+    chrome.close()
+    _, records = read_trace(tmp_path / "t.jsonl")  # checks seq is strictly increasing
+    assert [r["seq"] for r in records] == list(range(9000))
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert sorted(e["args"]["seq"] for e in events if e.get("name") == "tick") == list(range(9000))
+
+
+def test_values_json_has_no_type_for_are_written_not_dropped(tmp_path):
+    rec = TraceRecorder()
+    writer = JsonlWriter(tmp_path / "t.jsonl")
+    rec.subscribe(writer)
+    rec.record("odd", big=2**70, things={3}, keys={1: "one"})
+    writer.close()
+    (r,) = read_trace(tmp_path / "t.jsonl")[1]
+    assert r["big"] == 2**70 and r["things"] == "{3}" and r["keys"] == {"1": "one"}
+
+
+def test_chrome_trace_carries_the_header_and_whole_records(tmp_path):
+    rec = TraceRecorder()
+    writer = ChromeTraceWriter(tmp_path / "t.json", header=trace_header("restaurant", {}, 3))
+    rec.subscribe(writer)
+    _traffic(rec)
+    writer.close()
+    data = json.loads((tmp_path / "t.json").read_text())
+    assert data["otherData"]["scene"] == "restaurant" and data["otherData"]["format"] == 2
+    seqs = [e["args"]["seq"] for e in data["traceEvents"] if "seq" in e.get("args", {})]
+    assert seqs == sorted(seqs) and set(seqs) == set(range(rec.total))
+
+
+def test_a_version_1_file_reads_with_seq_from_its_position(tmp_path):
+    path = tmp_path / "v1.jsonl"
+    path.write_text(
+        '{"ts": 0.5, "thread": "main", "kind": "order.placed", "order": 1}\n'
+        '{"ts": 0.75, "thread": "chef", "kind": "barrier.arrive", "barrier": "k", "gen": 0, "parties": 3}\n'
+    )
+    header, records = read_trace(path)
+    assert header is None
+    assert [(r["seq"], r["sim"], r["kind"]) for r in records] == [
+        (0, 0.5, "order.placed"),
+        (1, 0.75, "barrier.arrive"),
+    ]
+
+
+def test_an_empty_file_is_a_trace_of_nothing(tmp_path):
+    (tmp_path / "e.jsonl").write_bytes(b"")
+    header, records = read_trace(tmp_path / "e.jsonl")
+    assert header is None and list(records) == []
+
+
+_H = '{"kind": "trace.header", "format": 2, "app_version": "1", "scene": "s", "seed": 0, "config": {}}'
+_R = '{{"seq": {seq}, "ts": 0.1, "sim": 0.1, "thread": "t", "kind": "k"}}'
+
+
+@pytest.mark.parametrize(
+    "lines,line,message",
+    [
+        ([_H, _R.format(seq=0), "{not json"], 3, "not JSON"),
+        ([_H, "[1, 2]"], 2, "not a JSON object"),
+        ([_H, _R.format(seq=0), ""], 3, "empty line"),
+        ([_H, _R.format(seq=1), _R.format(seq=1)], 3, "seq 1 does not follow 1"),
+        ([_H, '{"seq": 0, "ts": "soon", "sim": 0, "thread": "t", "kind": "k"}'], 2, "'ts'"),
+        ([_H, '{"seq": 0, "ts": 0, "sim": 0, "kind": "k"}'], 2, "'thread'"),
+        ([_H, '{"seq": 0, "ts": 0, "sim": 0, "thread": "t"}'], 2, "'kind'"),
+        ([_H, '{"seq": 0, "ts": 0, "thread": "t", "kind": "k"}'], 2, "'sim'"),
+        ([_H, '{"ts": 0, "sim": 0, "thread": "t", "kind": "k"}'], 2, "'seq'"),
+        ([_H, _H], 2, "header may only be line 1"),
+        ([_H.replace('"format": 2', '"format": 3')], 1, "format 3 is newer"),
+        ([_H.replace('"format": 2', '"format": "2"')], 1, "no valid format"),
+        ([_H.replace('"scene": "s", ', "")], 1, "'scene'"),
+        (['{"ts": 0, "thread": "t", "kind": "k"}', _R.format(seq=1)], 2, "mixed file"),
+    ],
+)
+def test_a_bad_file_is_refused_with_one_line_naming_file_and_line(tmp_path, lines, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TraceFormatError) as info:
+        _, records = read_trace(path)
+        list(records)
+    text = str(info.value)
+    assert isinstance(info.value, ValueError) and "\n" not in text
+    assert text.startswith(f"{path}:{line}: ") and message in text
+
+
+def test_non_utf8_bytes_are_a_format_error(tmp_path):
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(b'{"ts": 0, "thread": "\xff", "kind": "k"}\n')
+    with pytest.raises(TraceFormatError, match=r"bin.jsonl:1: not JSON"):
+        read_trace(path)
