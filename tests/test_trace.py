@@ -312,14 +312,14 @@ def test_header_is_line_one_and_the_file_reads_back_as_recorded(tmp_path):
 
 
 def test_writers_batch_off_the_hot_path_and_close_writes_everything(tmp_path):
-    rec = TraceRecorder()
-    jsonl = JsonlWriter(tmp_path / "t.jsonl", header=trace_header("s", {}, 0), batch=100)
-    chrome = ChromeTraceWriter(tmp_path / "t.json", batch=100)
+    rec = TraceRecorder(batch=100)
+    jsonl = JsonlWriter(tmp_path / "t.jsonl", header=trace_header("s", {}, 0))
+    chrome = ChromeTraceWriter(tmp_path / "t.json")
     rec.subscribe(jsonl)
     rec.subscribe(chrome)
     for i in range(150):
         rec.record("tick", i=i)
-    assert jsonl.count == 100  # one batch serialised and written; 50 wait in memory
+    assert jsonl.count == chrome.count == 100  # one batch handed over and written; 50 wait
     jsonl.flush()
     assert jsonl.count == 150 and len((tmp_path / "t.jsonl").read_text().splitlines()) == 1 + 150
     for i in range(150, 180):
@@ -334,9 +334,9 @@ def test_writers_batch_off_the_hot_path_and_close_writes_everything(tmp_path):
 
 
 def test_writers_lose_nothing_while_threads_race(tmp_path, switch_often):
-    rec = TraceRecorder(capacity=10)
-    jsonl = JsonlWriter(tmp_path / "t.jsonl", batch=7)
-    chrome = ChromeTraceWriter(tmp_path / "t.json", batch=7)
+    rec = TraceRecorder(capacity=10, batch=7)
+    jsonl = JsonlWriter(tmp_path / "t.jsonl")
+    chrome = ChromeTraceWriter(tmp_path / "t.json")
     rec.subscribe(jsonl)
     rec.subscribe(chrome)
     run_threads(6, lambda i: [rec.record("tick", i=i) for _ in range(1500)], timeout=60)
@@ -429,3 +429,33 @@ def test_non_utf8_bytes_are_a_format_error(tmp_path):
     path.write_bytes(b'{"ts": 0, "thread": "\xff", "kind": "k"}\n')
     with pytest.raises(TraceFormatError, match=r"bin.jsonl:1: not JSON"):
         read_trace(path)
+
+
+def test_a_writer_called_record_by_record_batches_too(tmp_path):
+    """The way a snapshot is exported: writer(rec) for each, then close()."""
+    rec = TraceRecorder()
+    for i in range(25):
+        rec.record("tick", i=i)
+    writer = JsonlWriter(tmp_path / "t.jsonl", batch=10)
+    for r in rec.snapshot():
+        writer(r)
+    assert writer.count == 20  # two batches of ten written, five waiting
+    writer.close()
+    assert [r["i"] for r in read_trace(tmp_path / "t.jsonl")[1]] == list(range(25))
+
+
+def test_a_batch_subscriber_that_leaves_gets_everything_made_before(tmp_path):
+    rec = TraceRecorder(batch=1000)
+    got: list[int] = []
+
+    class Sink:
+        def write_batch(self, records: list[dict]) -> None:
+            got.extend(r["seq"] for r in records)
+
+    leave = rec.subscribe(Sink())
+    for _ in range(30):
+        rec.record("tick")
+    assert got == []  # fewer than a batch: still in the recorder
+    leave()
+    rec.record("after")
+    assert got == list(range(30)) and not rec._stream

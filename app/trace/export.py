@@ -20,10 +20,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 
-from app.trace.recorder import Record
-
-#: Records serialised and written in one go.
-BATCH = 4096
+from app.trace.recorder import BATCH, Record
 
 _NL = orjson.OPT_APPEND_NEWLINE
 
@@ -51,9 +48,15 @@ def dumps_line(obj: Mapping[str, Any]) -> bytes:
 
 
 class _Batched:
-    """Records wait in a deque (an append is atomic, so ``__call__`` takes no lock) and are
-    taken off it under the lock by ``_flush_locked``; a record appended meanwhile waits for
-    the next batch, never lost."""
+    """What both writers share: two ways in, one lock, one close.
+
+    Subscribed to a recorder, a writer is a batch subscriber (it has ``write_batch``): the
+    recorder hands it lists of records, and ``close()`` first has each recorder it is
+    subscribed to ``flush()`` the rest. Called one record at a time (``writer(rec)``, e.g.
+    to export a snapshot), it keeps them in a deque (an append is atomic: no lock) and
+    writes a batch when ``batch`` are waiting. Either way nothing is lost before
+    ``close()``, and records after it are ignored.
+    """
 
     def __init__(self, path: str | Path, batch: int) -> None:
         self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
@@ -61,6 +64,7 @@ class _Batched:
         self._buf: deque[Record] = deque()
         self._batch = max(1, batch)
         self._closed = False
+        self._recorders: list[Any] = []
         #: Records written so far (the header, if any, not counted).
         self.count = 0
 
@@ -72,23 +76,55 @@ class _Batched:
         if len(buf) >= self._batch:
             with self._lock:
                 if not self._closed:
-                    self._flush_locked()
+                    self._write_locked(self._take())
+
+    def write_batch(self, records: list[Record]) -> None:
+        """Write ``records`` (in order, after any received one at a time)."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._buf:
+                self._write_locked(self._take())
+            self._write_locked(records)
+
+    def attached(self, recorder: Any) -> None:
+        """Called by ``TraceRecorder.subscribe``: ``close()`` will flush this recorder."""
+        self._recorders.append(recorder)
 
     def _take(self) -> list[Record]:
         buf = self._buf
         pop = buf.popleft
         return [pop() for _ in range(len(buf))]
 
-    def _flush_locked(self) -> None:
+    def _write_locked(self, records: list[Record]) -> None:
         raise NotImplementedError
 
     def flush(self) -> None:
         """Write every record received so far and flush the file."""
+        for recorder in self._recorders:
+            recorder.flush()
         with self._lock:
             if self._closed:
                 return
-            self._flush_locked()
+            self._write_locked(self._take())
             self._file.flush()
+
+    def close(self) -> None:
+        """Write everything received (and still waiting in a recorder), close the file."""
+        for recorder in self._recorders:
+            recorder.flush()  # hands us the records it still holds
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._write_locked(self._take())
+                self._file.write(self._trailer())
+            finally:
+                self._closed = True
+                self._file.close()
+
+    def _trailer(self) -> bytes:
+        return b""
 
     @property
     def closed(self) -> bool:
@@ -105,8 +141,7 @@ class JsonlWriter(_Batched):
         if header is not None:
             self._file.write(dumps_line(header))
 
-    def _flush_locked(self) -> None:
-        records = self._take()
+    def _write_locked(self, records: list[Record]) -> None:
         if not records:
             return
         # One bytes object at a time, freed at once: keeping thousands alive (a list to
@@ -121,17 +156,6 @@ class JsonlWriter(_Batched):
         self._file.write(out.getbuffer())
         self.count += len(records)
 
-    def close(self) -> None:
-        """Write everything received and close the file (later records are ignored)."""
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                self._flush_locked()
-            finally:
-                self._closed = True
-                self._file.close()
-
 
 # What a kind does in the Chrome trace.
 _OTHER, _OPEN, _CLOSE, _WAIT = 0, 1, 2, 3
@@ -141,8 +165,10 @@ class ChromeTraceWriter(_Batched):
     """Chrome trace JSON (opens in Perfetto): a track per thread, spans for preparing,
     waiting at the barrier and waiting on events, instants for everything else.
 
-    Each event's ``args`` is the whole record (so ``seq`` and ``sim`` are there too); the
-    header, if given, is the trace's ``otherData``.
+    Every record is exactly one event (a span's begin ``B``, its end ``E`` or an instant
+    ``i``) whose ``args`` is the whole record, ``seq`` and ``sim`` included; an end's args
+    join its span's in Perfetto (a broken wait shows its ``cause`` there). The header, if
+    given, is the trace's ``otherData``.
     """
 
     def __init__(
@@ -160,8 +186,7 @@ class ChromeTraceWriter(_Batched):
             self._span_open[span.open] = span
             for kind in span.close:
                 self._span_close[kind] = span.open
-        self._kinds: dict[str, tuple[str, int, bool]] = {}  # kind -> (cat, role, also an instant)
-        self._labels = {kind: _Label(span.label) for kind, span in self._span_open.items()}
+        self._kinds: dict[str, tuple[int, str, Any]] = {}  # kind -> (role, cat, label or span)
         self._tids: dict[str, int] = {}
         self._open: dict[str, list[str]] = {}
         self._last_ts = 0.0
@@ -172,21 +197,20 @@ class ChromeTraceWriter(_Batched):
         process = {"ph": "M", "pid": 1, "tid": 0, "name": "process_name", "args": {"name": "Kitchen Sync"}}
         self._file.write(head + b'"traceEvents":[\n' + dumps_line(process))
 
-    def _classify(self, kind: str) -> tuple[str, int, bool]:
+    def _classify(self, kind: str) -> tuple[int, str, Any]:
+        cat = kind.split(".")[0]
         if kind in self._span_open:
-            role = _OPEN
+            info: tuple[int, str, Any] = (_OPEN, cat, _Label(self._span_open[kind].label))
         elif kind == "event.wait":
-            role = _WAIT
+            info = (_WAIT, cat, None)
         elif kind in self._span_close:
-            role = _CLOSE
+            info = (_CLOSE, cat, self._span_close[kind])
         else:
-            role = _OTHER
-        info = (kind.split(".")[0], role, kind.startswith(("barrier.", "event.")))
+            info = (_OTHER, cat, None)
         self._kinds[kind] = info
         return info
 
-    def _flush_locked(self) -> None:
-        records = self._take()
+    def _write_locked(self, records: list[Record]) -> None:
         if not records:
             return
         # Each event is serialised as soon as it is made and then dropped: a batch of
@@ -195,13 +219,8 @@ class ChromeTraceWriter(_Batched):
         out = io.BytesIO()
         w, dumps = out.write, orjson.dumps
         tids, stacks, kinds = self._tids, self._open, self._kinds
-        labels, span_close = self._labels, self._span_close
-        last = self._last_ts
         for rec in records:
             thread, kind = rec["thread"], rec["kind"]
-            ts = rec["ts"] * 1e6
-            if ts > last:
-                last = ts
             tid = tids.get(thread)
             if tid is None:
                 tid = tids[thread] = len(tids) + 1
@@ -213,52 +232,55 @@ class ChromeTraceWriter(_Batched):
                         option=_NL,
                     )
                 )
-            cat, role, instant_too = kinds.get(kind) or self._classify(kind)
-            stack = stacks[thread]
-            closing = None
-            if role == _OPEN:
-                stack.append(kind)
+            role, cat, extra = kinds.get(kind) or self._classify(kind)
+            ts = rec["ts"] * 1e6
+            if role == _OTHER:
+                event = {
+                    "ph": "i",
+                    "s": "t",
+                    "pid": 1,
+                    "tid": tid,
+                    "ts": ts,
+                    "cat": cat,
+                    "name": kind,
+                    "args": rec,
+                }
+            elif role == _OPEN:
+                stacks[thread].append(kind)
                 event = {
                     "ph": "B",
                     "pid": 1,
                     "tid": tid,
                     "ts": ts,
                     "cat": cat,
-                    "name": labels[kind](rec),
+                    "name": extra(rec),
                     "args": rec,
                 }
-                w(b",")
-                w(_dump_event(event))
-                continue
-            if role == _WAIT:
-                phase = rec.get("phase")
-                if phase == "begin":
-                    name = "wait " + str(rec.get("event"))
-                    stack.append(name)
-                    w(b",")
-                    w(
-                        _dump_event(
-                            {"ph": "B", "pid": 1, "tid": tid, "ts": ts, "cat": cat, "name": name, "args": rec}
-                        )
-                    )
-                    continue
-                if phase == "end":
+            else:
+                closing = extra
+                if role == _WAIT:  # event.wait: begin opens a span, end closes it
+                    phase = rec.get("phase")
                     closing = "wait " + str(rec.get("event"))
-            elif role == _CLOSE:
-                closing = span_close[kind]
-            if closing is not None and stack and stack[-1] == closing:
-                stack.pop()
-                w(b",")
-                if not instant_too:
-                    # A scene's own span end says nothing more than the span: its fields
-                    # join the span's (Perfetto merges an end's args into the slice).
-                    w(_dump_event({"ph": "E", "pid": 1, "tid": tid, "ts": ts, "cat": cat, "args": rec}))
-                    continue
-                w(dumps({"ph": "E", "pid": 1, "tid": tid, "ts": ts, "cat": cat}, option=_NL))
-            w(b",")
-            w(
-                _dump_event(
-                    {
+                    if phase == "begin":
+                        stacks[thread].append(closing)
+                    elif phase != "end":
+                        closing = None
+                stack = stacks[thread]
+                if role == _WAIT and rec.get("phase") == "begin":
+                    event = {
+                        "ph": "B",
+                        "pid": 1,
+                        "tid": tid,
+                        "ts": ts,
+                        "cat": cat,
+                        "name": closing,
+                        "args": rec,
+                    }
+                elif closing is not None and stack and stack[-1] == closing:
+                    stack.pop()
+                    event = {"ph": "E", "pid": 1, "tid": tid, "ts": ts, "cat": cat, "args": rec}
+                else:  # nothing of its kind is open on this thread: a moment, then
+                    event = {
                         "ph": "i",
                         "s": "t",
                         "pid": 1,
@@ -268,36 +290,25 @@ class ChromeTraceWriter(_Batched):
                         "name": kind,
                         "args": rec,
                     }
-                )
-            )
-        self._last_ts = last
+            w(b",")
+            try:
+                w(dumps(event, default=str, option=_NL))
+            except (orjson.JSONEncodeError, TypeError):
+                w(dumps_line(event))
+        # Records come in seq order, and ts never decreases along seq: the last is the latest.
+        self._last_ts = max(self._last_ts, records[-1]["ts"] * 1e6)
         self._file.write(out.getbuffer())
         self.count += len(records)
 
-    def close(self) -> None:
-        """Write everything received, end the spans still open, and close the file."""
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                self._flush_locked()
-                ends = b"".join(
-                    b"," + dumps_line({"ph": "E", "pid": 1, "tid": self._tids[thread], "ts": self._last_ts})
-                    for thread, stack in self._open.items()
-                    for _ in stack
-                )
-                self._open.clear()
-                self._file.write(ends + b"]}\n")
-            finally:
-                self._closed = True
-                self._file.close()
-
-
-def _dump_event(event: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(event, default=str, option=_NL)
-    except (orjson.JSONEncodeError, TypeError):
-        return dumps_line(event)
+    def _trailer(self) -> bytes:
+        """End the spans still open at the last timestamp, then the array and the object."""
+        ends = b"".join(
+            b"," + dumps_line({"ph": "E", "pid": 1, "tid": self._tids[thread], "ts": self._last_ts})
+            for thread, stack in self._open.items()
+            for _ in stack
+        )
+        self._open.clear()
+        return ends + b"]}\n"
 
 
 class _Label:

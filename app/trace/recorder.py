@@ -22,6 +22,7 @@ from typing import Any
 
 Record = dict[str, Any]
 Subscriber = Callable[[Record], None]
+BatchSubscriber = Callable[[list[Record]], None]
 
 _local = threading.local()
 _now = time.perf_counter
@@ -29,6 +30,8 @@ _get_ident = threading.get_ident
 #: Records waiting for delivery beyond which a recording thread stops and helps deliver,
 #: so a slow subscriber bounds memory instead of letting the queue grow without end.
 _BACKLOG = 10_000
+#: Records a batch subscriber (an export) is handed at a time, at least; fewer on flush().
+BATCH = 4096
 
 
 def bind_thread_name(name: str) -> None:
@@ -54,7 +57,7 @@ class TraceRecorder:
     Records are never changed once recorded: subscribers may keep them and read them later.
     """
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 100_000, *, batch: int = BATCH) -> None:
         self._ring: deque[Record] = deque(maxlen=capacity)
         self._subscribers: tuple[Subscriber, ...] = ()
         self._sub_lock = threading.Lock()
@@ -62,6 +65,15 @@ class TraceRecorder:
         self._pending: deque[Record] = deque()  # recorded, not yet delivered, in seq order
         self._token = threading.Lock()  # held by the one thread delivering
         self._deliverer = 0
+        # Batch subscribers (exports): records wait in the stream, handed over a batch at a
+        # time under their own token, so an export costs a recording thread one append.
+        self._batchers: tuple[BatchSubscriber, ...] = ()
+        self._stream: deque[Record] = deque()
+        self._stream_token = threading.Lock()
+        self._streamer = 0
+        self._fanout = False  # any subscriber of either kind
+        #: Records handed to batch subscribers at a time (at least; fewer on ``flush()``).
+        self.batch = max(1, batch)
         self._t0 = _now()
         self._seq = 0
         # sim = s0 + (ts - a) * rate: a line through (a, s0); a SimClock moves it.
@@ -88,10 +100,17 @@ class TraceRecorder:
             }
             self._seq += 1
             self._ring.append(rec)
-            if self._subscribers:
-                self._pending.append(rec)
-        if self._pending:
-            self._deliver()
+            fan = self._fanout
+            if fan:
+                if self._subscribers:
+                    self._pending.append(rec)
+                if self._batchers:
+                    self._stream.append(rec)
+        if fan:
+            if self._pending:
+                self._deliver()
+            if len(self._stream) >= self.batch:
+                self._drain()
         return rec
 
     def emit(self, rec: Record) -> Record:
@@ -115,10 +134,17 @@ class TraceRecorder:
             rec["ts"] = t
             rec["sim"] = s0 + (t - a) * rate
             self._ring.append(rec)
-            if self._subscribers:
-                self._pending.append(rec)
-        if self._pending:
-            self._deliver()
+            fan = self._fanout
+            if fan:
+                if self._subscribers:
+                    self._pending.append(rec)
+                if self._batchers:
+                    self._stream.append(rec)
+        if fan:
+            if self._pending:
+                self._deliver()
+            if len(self._stream) >= self.batch:
+                self._drain()
         return rec
 
     def _deliver(self, wait: bool = False) -> None:
@@ -141,14 +167,33 @@ class TraceRecorder:
                 token.release()
             # Re-check after letting go: a record queued meanwhile is ours to deliver.
 
-    def flush(self) -> None:
-        """Block until every record made so far has reached the subscribers.
+    def _drain(self, wait: bool = False) -> None:
+        """Hand the stream to the batch subscribers once a batch is there (all on ``wait``)."""
+        stream, token = self._stream, self._stream_token
+        while len(stream) >= self.batch or (wait and stream):
+            if not token.acquire(False):
+                if not wait and (len(stream) < 4 * self.batch or self._streamer == _get_ident()):
+                    return  # the holder takes what we queued before it lets go
+                token.acquire()
+            self._streamer = _get_ident()
+            try:
+                while len(stream) >= self.batch or (wait and stream):
+                    pop = stream.popleft
+                    chunk = [pop() for _ in range(len(stream))]
+                    for batcher in self._batchers:
+                        batcher(chunk)
+            finally:
+                self._streamer = 0
+                token.release()
 
-        Not needed once every recording thread has returned from ``record`` (each leaves
-        nothing behind); useful before closing an export while workers may still run.
-        Must not be called from inside a subscriber.
+    def flush(self) -> None:
+        """Block until every record made so far has reached every subscriber, batch
+        subscribers included (they get what is left, however few).
+
+        Exports call it when they close. Must not be called from inside a subscriber.
         """
         self._deliver(wait=True)
+        self._drain(wait=True)
 
     def now(self) -> float:
         """The current time on the records' ``ts`` scale."""
@@ -178,13 +223,43 @@ class TraceRecorder:
         thread is delivering (not always the one that made the record), with no lock of the
         recorder held: a subscriber may record (its record is delivered after the current
         one). An exception in a subscriber propagates to the thread delivering.
+
+        A subscriber with a ``write_batch(records)`` method (the exports) is a *batch
+        subscriber*: instead of one call per record it gets lists of at least ``batch``
+        records, in ``seq`` order, from whichever recording thread fills the batch, and the
+        rest on ``flush()``; if it has ``attached(recorder)``, that is called first, so it
+        can ``flush()`` when it closes. Recording then costs one append for all of them.
         """
+        batch = getattr(subscriber, "write_batch", None)
+        if callable(batch):
+            return self._subscribe_batches(subscriber, batch)
         with self._sub_lock:
             self._subscribers = (*self._subscribers, subscriber)
+            self._fanout = True
 
         def unsubscribe() -> None:
             with self._sub_lock:
                 self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+                self._fanout = bool(self._subscribers or self._batchers)
+
+        return unsubscribe
+
+    def _subscribe_batches(self, subscriber: object, batch: BatchSubscriber) -> Callable[[], None]:
+        with self._sub_lock:
+            self._batchers = (*self._batchers, batch)
+            self._fanout = True
+        attached = getattr(subscriber, "attached", None)
+        if callable(attached):
+            attached(self)  # so its close() can flush() what is still in the stream
+
+        def unsubscribe() -> None:
+            self._drain(wait=True)  # it gets everything made before it left
+            with self._sub_lock:
+                self._batchers = tuple(b for b in self._batchers if b is not batch)
+                self._fanout = bool(self._subscribers or self._batchers)
+            if not self._batchers:
+                with self._lock:
+                    self._stream.clear()  # nobody left to hand them to
 
         return unsubscribe
 
