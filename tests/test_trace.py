@@ -459,3 +459,13 @@ def test_a_batch_subscriber_that_leaves_gets_everything_made_before(tmp_path):
     leave()
     rec.record("after")
     assert got == list(range(30)) and not rec._stream
+
+
+def test_the_header_takes_a_scene_config_dataclass_as_it_is():
+    from app.scenes.restaurant.model import KitchenConfig
+
+    header = trace_header("restaurant", KitchenConfig(seed=5), 5, app_version="9.9")
+    config = json.loads(json.dumps(header))["config"]  # JSON-ready all the way down
+    assert config["stations"] == ["appetizer", "main", "dessert"] and config["seed"] == 5
+    assert config["prep_s"] == [0.6, 2.0] and isinstance(config["faults"], dict | str)
+    assert header["app_version"] == "9.9"

@@ -7,6 +7,7 @@ gets ``seq`` from its position and ``sim`` equal to its ``ts``, and the header i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,14 +27,27 @@ class TraceFormatError(ValueError):
     file and the line: ``FILE:LINE: what is wrong``."""
 
 
-def trace_header(
-    scene: str, config: Mapping[str, Any], seed: int, *, app_version: str | None = None
-) -> dict[str, Any]:
+def plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses and mappings as objects (field by field),
+    sequences and sets as arrays, numbers, strings, booleans and None as they are, anything
+    else as its ``str()`` (``dataclasses.asdict`` is no use here: it deep-copies, and
+    refuses what cannot be copied)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def trace_header(scene: str, config: Any, seed: int, *, app_version: str | None = None) -> dict[str, Any]:
     """The first line of a JSONL trace (and the ``otherData`` of a Chrome trace).
 
-    ``config`` is the scene's configuration as plain data (a dataclass may be passed through
-    ``dataclasses.asdict``); values JSON has no type for are written as ``str()``.
-    ``app_version`` defaults to the running app's version.
+    ``config`` is the scene's configuration: a dict, or the config dataclass itself (made
+    plain data by ``plain``). ``app_version`` defaults to the running app's version.
     """
     if app_version is None:
         from app.version import version  # a leaf module outside the layers: allowed here
@@ -45,7 +59,7 @@ def trace_header(
         "app_version": app_version,
         "scene": scene,
         "seed": seed,
-        "config": dict(config),
+        "config": plain(config),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
@@ -154,4 +168,4 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else text
 
 
-__all__ = ["FORMAT", "HEADER_KIND", "TraceFormatError", "read_trace", "trace_header"]
+__all__ = ["FORMAT", "HEADER_KIND", "TraceFormatError", "plain", "read_trace", "trace_header"]
