@@ -14,7 +14,7 @@ from app.sync import Barrier, Event
 from app.trace import recorder as recorder_module
 from app.trace.export import ChromeTraceWriter, JsonlWriter
 from app.trace.format import FORMAT, TraceFormatError, read_trace, trace_header
-from app.trace.recorder import TraceRecorder, bind_thread_name
+from app.trace.recorder import TraceRecorder, bind_thread_name, thread_name
 from app.version import version
 from tests.helpers import run_threads, wait_for
 
@@ -41,7 +41,7 @@ def test_emit_fills_the_common_fields_of_a_built_dict():
     rec.record("first")
     r = rec.emit({"seq": 0, "ts": 0.0, "sim": 0.0, "thread": "", "kind": "barrier.arrive", "gen": 3})
     assert list(r) == ["seq", "ts", "sim", "thread", "kind", "gen"]
-    assert r["seq"] == 1 and r["ts"] > 0 and r["thread"] == threading.current_thread().name
+    assert r["seq"] == 1 and r["ts"] > 0 and r["thread"] == thread_name()
     assert rec.snapshot()[-1] is r
 
 
