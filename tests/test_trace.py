@@ -68,6 +68,14 @@ def test_seq_is_strictly_increasing_in_the_ring_and_for_every_subscriber(switch_
     assert ts == sorted(ts) and sim == sorted(sim)  # read in the same critical section
 
 
+def test_without_subscribers_no_lock_yet_snapshot_is_in_seq_order(switch_often):
+    """With nobody subscribed, records race into the ring; snapshot() still reads in order."""
+    rec = TraceRecorder(capacity=1_000_000)
+    run_threads(6, lambda i: [rec.record("tick", i=i) for _ in range(3000)], timeout=60)
+    assert rec.total == 18_000
+    assert [r["seq"] for r in rec.snapshot()] == list(range(18_000))
+
+
 def test_a_subscriber_may_record_and_order_holds():
     rec = TraceRecorder()
     seen: list[tuple[int, str]] = []

@@ -2,18 +2,23 @@
 
 Records are dicts ``{"seq", "ts", "sim", "thread", "kind", ...}`` (format 2, described in
 docs/trace-format.md). Recording is on the hot path of every barrier crossing, so it costs
-one dict and one short critical section; subscribers are called outside any lock.
+one dict, and a short critical section only while someone subscribes.
 
-Ordering: ``seq`` is taken, ``ts`` and ``sim`` are read and the record is appended to the
-ring under one lock, so the ring is in ``seq`` order and ``ts`` and ``sim`` never decrease
-along it. Delivery to subscribers goes through a queue that only one thread at a time drains
-(whichever recording thread finds it free), so every subscriber sees every record once, one
-at a time, in strictly increasing ``seq`` order, and no recording thread ever waits for
+Ordering. ``seq`` comes from one atomic counter. While there are subscribers, ``seq`` is
+taken, ``ts`` and ``sim`` are read and the record is queued under one lock, so every
+subscriber sees every record once, in strictly increasing ``seq`` order, with ``ts`` and
+``sim`` never decreasing along it. Delivery goes through a queue that only one thread at a
+time drains (whichever recording thread finds it free): no recording thread ever waits for
 another thread's subscriber (unless the queue is very far behind: then it helps drain).
+With no subscriber (a headless run without a trace file) no lock is taken at all: threads
+racing may append to the ring a hair out of ``seq`` order, so ``snapshot()`` sorts by it
+(measured: a lock there costs traced barriers at 8 and 32 parties about 12% throughput).
 """
 
 from __future__ import annotations
 
+import operator
+import sys
 import threading
 import time
 from collections import deque
@@ -27,6 +32,7 @@ BatchSubscriber = Callable[[list[Record]], None]
 _local = threading.local()
 _now = time.perf_counter
 _get_ident = threading.get_ident
+_by_seq = operator.itemgetter("seq")
 #: Records waiting for delivery beyond which a recording thread stops and helps deliver,
 #: so a slow subscriber bounds memory instead of letting the queue grow without end.
 _BACKLOG = 10_000
@@ -75,7 +81,9 @@ class TraceRecorder:
         #: Records handed to batch subscribers at a time (at least; fewer on ``flush()``).
         self.batch = max(1, batch)
         self._t0 = _now()
-        self._seq = 0
+        # next() on a range iterator is one atomic step under the GIL; what is left of the
+        # range (its length hint) tells how many were taken.
+        self._seqs = iter(range(sys.maxsize))
         # sim = s0 + (ts - a) * rate: a line through (a, s0); a SimClock moves it.
         self._sim = (0.0, 0.0, 1.0)
         self.capacity = capacity
@@ -86,31 +94,40 @@ class TraceRecorder:
             name = _local.name
         except AttributeError:
             name = thread_name()
-        # Hot path: inline rather than calling emit(), and the dict made in one go.
-        with self._lock:
+        if not self._fanout:
+            # No subscriber: no lock. Hot path: inline, and the dict made in one go.
             t = _now() - self._t0
             a, s0, rate = self._sim
             rec: Record = {
-                "seq": self._seq,
+                "seq": next(self._seqs),
                 "ts": t,
                 "sim": s0 + (t - a) * rate,
                 "thread": name,
                 "kind": kind,
                 **fields,
             }
-            self._seq += 1
             self._ring.append(rec)
-            fan = self._fanout
-            if fan:
-                if self._subscribers:
-                    self._pending.append(rec)
-                if self._batchers:
-                    self._stream.append(rec)
-        if fan:
-            if self._pending:
-                self._deliver()
-            if len(self._stream) >= self.batch:
-                self._drain()
+            return rec
+        with self._lock:
+            t = _now() - self._t0
+            a, s0, rate = self._sim
+            rec = {
+                "seq": next(self._seqs),
+                "ts": t,
+                "sim": s0 + (t - a) * rate,
+                "thread": name,
+                "kind": kind,
+                **fields,
+            }
+            self._ring.append(rec)
+            if self._subscribers:
+                self._pending.append(rec)
+            if self._batchers:
+                self._stream.append(rec)
+        if self._pending:
+            self._deliver()
+        if len(self._stream) >= self.batch:
+            self._drain()
         return rec
 
     def emit(self, rec: Record) -> Record:
@@ -126,25 +143,29 @@ class TraceRecorder:
                 rec["thread"] = _local.name
             except AttributeError:
                 rec["thread"] = thread_name()
-        with self._lock:
+        if not self._fanout:  # no subscriber: no lock (see the module's docstring)
             t = _now() - self._t0
-            rec["seq"] = self._seq
-            self._seq += 1
             a, s0, rate = self._sim
+            rec["seq"] = next(self._seqs)
             rec["ts"] = t
             rec["sim"] = s0 + (t - a) * rate
             self._ring.append(rec)
-            fan = self._fanout
-            if fan:
-                if self._subscribers:
-                    self._pending.append(rec)
-                if self._batchers:
-                    self._stream.append(rec)
-        if fan:
-            if self._pending:
-                self._deliver()
-            if len(self._stream) >= self.batch:
-                self._drain()
+            return rec
+        with self._lock:
+            t = _now() - self._t0
+            a, s0, rate = self._sim
+            rec["seq"] = next(self._seqs)
+            rec["ts"] = t
+            rec["sim"] = s0 + (t - a) * rate
+            self._ring.append(rec)
+            if self._subscribers:
+                self._pending.append(rec)
+            if self._batchers:
+                self._stream.append(rec)
+        if self._pending:
+            self._deliver()
+        if len(self._stream) >= self.batch:
+            self._drain()
         return rec
 
     def _deliver(self, wait: bool = False) -> None:
@@ -266,11 +287,14 @@ class TraceRecorder:
     @property
     def total(self) -> int:
         """How many records were ever made (the ring may hold fewer): the next ``seq``."""
-        return self._seq
+        return sys.maxsize - operator.length_hint(self._seqs)
 
     def snapshot(self) -> list[Record]:
+        """The records the ring holds, in ``seq`` order."""
         with self._lock:
-            return list(self._ring)
+            records = list(self._ring)
+        records.sort(key=_by_seq)  # already in order, or a hair out: next to free
+        return records
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.snapshot())
