@@ -33,7 +33,7 @@ from threading import BrokenBarrierError
 
 from app.trace.recorder import TraceRecorder, default_recorder
 
-_FILLING, _DRAINING, _RESETTING, _BROKEN = 0, 1, -1, -2
+_FILLING, _RESETTING, _BROKEN = 0, -1, -2
 _names = itertools.count(1)
 
 
@@ -56,16 +56,17 @@ class Phaser:
             raise ValueError(f"parties must not be negative, got {parties}")
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # parties waiting for their phase to pass
-        # Arrivals held while a passed phase drains out, and threads in await_advance: a
-        # condition of their own, so letting them in never wakes the next phase's waiters.
+        # Arrivals held while a reset phase empties, and threads in await_advance: a
+        # condition of their own, so letting them in never wakes a phase's waiters.
         self._door = threading.Condition(lock)
+        self._at_door = 0
         self._action = action
         self._timeout = timeout
         self._parties = parties  # of the phase under way
         self._joining = 0  # registered during this phase: parties from the next one
         self._leaving = 0  # arrived and deregistered during this phase
         self._arrived = 0  # arrivals in this phase, deregistering ones included
-        self._inside = 0  # threads inside arrive_and_await (waiting, or draining out)
+        self._inside = 0  # threads inside arrive_and_await (waiting, or released and leaving)
         self._state = _FILLING
         self._trips = 0  # phases released; a waiter passes once this moves past its own
         self._gen = 0  # the phase number in the trace: moves on advance and on reset
@@ -160,14 +161,20 @@ class Phaser:
         """Block while the phaser is in ``phase``; returns the phase it is in then (still
         ``phase`` if ``timeout`` ran out). Raises ``BrokenBarrierError`` if it is broken."""
         with self._cond:
-            self._door.wait_for(lambda: self._gen != phase or self._state == _BROKEN, timeout)
+            self._at_door += 1
+            try:
+                self._door.wait_for(lambda: self._gen != phase or self._state == _BROKEN, timeout)
+            finally:
+                self._at_door -= 1
             if self._state == _BROKEN:
                 raise BrokenBarrierError
             return self._gen
 
     def _wait_for_filling(self) -> None:
-        while self._state in (_DRAINING, _RESETTING):
+        while self._state == _RESETTING:
+            self._at_door += 1
             self._door.wait()
+            self._at_door -= 1
         if self._state == _BROKEN:
             self._rec(
                 "barrier.broken",
@@ -201,13 +208,16 @@ class Phaser:
                 breaker=True,
             )
             raise
+        # No draining state (CPython's Barrier has one): a released waiter knows it by the
+        # trip count, so the next phase may fill while the last one's waiters wake up, and
+        # nobody is held at the door (each hold is two more context switches per round).
         self._parties = self._next_parties()
         self._joining = self._leaving = self._arrived = 0
-        self._state = _DRAINING
         self._trips += 1
         self._gen += 1
         self._cond.notify_all()
-        self._door.notify_all()  # await_advance
+        if self._at_door:
+            self._door.notify_all()  # await_advance
 
     def _wait(self, timeout: float | None, gen: int, trip: int) -> None:
         released = self._cond.wait_for(lambda: self._trips != trip or self._state < 0, timeout)
@@ -224,7 +234,7 @@ class Phaser:
         raise BrokenBarrierError
 
     def _exit(self) -> None:
-        if self._inside == 0 and self._state in (_RESETTING, _DRAINING):
+        if self._inside == 0 and self._state == _RESETTING:
             self._state = _FILLING
             self._door.notify_all()
 
@@ -281,8 +291,9 @@ class Phaser:
 
     @property
     def n_waiting(self) -> int:
+        """Parties waiting in the phase under way (not those that arrived and left)."""
         if self._state == _FILLING:
-            return self._inside
+            return self._arrived - self._leaving
         return 0
 
     @property

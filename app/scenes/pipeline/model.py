@@ -109,8 +109,11 @@ def parse_workers(text: str) -> dict[str, int]:
 class PipelineConfig:
     items: int = 0  # fed when the pipeline starts (a headless run's length)
     workers: tuple[int, int, int] = (2, 4, 2)  # per stage, in STAGES order
-    batch_size: int = 8  # items per batch, at most
-    queue_capacity: int = 16  # items each queue between two stages holds, at most
+    # Items per batch, at most. Every worker of a stage meets the others at the end of each
+    # batch, so a batch costs each worker two context switches: 32 keeps that to about half
+    # a switch per item at "max" (8 would be two). The window starts with 8, to be watched.
+    batch_size: int = 32
+    queue_capacity: int = 64  # items each queue between two stages holds, at most
     #: Simulated seconds one item takes in each stage (a range, drawn per item and attempt).
     work_s: tuple[tuple[float, float], ...] = ((0.2, 0.6), (0.4, 1.2), (0.2, 0.5))
     max_attempts: int = 3  # failures an item may have before it is dead-lettered
@@ -275,6 +278,7 @@ class Pipeline(Simulation):
             st.phaser = Phaser(
                 n, action=lambda st=st: self._publish(st), name=f"{st.name}-batch", recorder=self.recorder
             )
+        self._emit = self.recorder.emit  # the hot path: literal dicts, the cheapest way in
         self.error = Event(name="error", recorder=self.recorder)
         self.drained = Event(name="drained", recorder=self.recorder)
         self._batch_size = self.config.batch_size
@@ -502,16 +506,19 @@ class Pipeline(Simulation):
                     phaser.await_advance(joins - 1)  # the batch under way goes on without it
             self.clock.check()
             while True:
-                item = self._claim(st, w)
-                if item is _LEAVE:
+                got = self._claim(st, w)
+                if got is _LEAVE:
                     self._leave(st, w)
                     return
-                if item is None:
+                if got is None:
                     phaser.arrive_and_await()
                     if self._drain_done:
                         self._finish_drain()
                     continue
-                self._process(st, w, item)  # type: ignore[arg-type]
+                item: Item | None = got  # type: ignore[assignment]
+                self._started(st, w, item)  # type: ignore[arg-type]
+                while item is not None:  # items back to back: one record each
+                    item = self._process(st, w, item)
         except _Crash as exc:
             self._crashed(st, w, exc)
         except BrokenBarrierError:
@@ -585,8 +592,36 @@ class Pipeline(Simulation):
                     st.waiters += 1
                     cv.wait()
                     st.waiters -= 1
+            self.recorder.record("worker.blocked", stage=st.name, worker=w.name, on="paused")
             self.clock.wait_gate()  # paused: nothing new starts until resumed
             blocked_on = ""
+
+    def _claim_next(self, st: Stage, w: WorkerSlot) -> Item | None:
+        """The next item of the batch if one can be taken at once (the fast path between
+        items); None when ``_claim`` must decide (block, close the batch, leave, pause)."""
+        out = st.outbox
+        with st.cv:
+            b = st.batch
+            if (
+                b.closing
+                or st.leave_pending
+                or b.taken >= self._batch_size
+                or (out is not None and out.capacity - len(out.items) - out.reserved <= 0)
+                or not self.clock.pause_gate.is_set()
+                or self.clock.shutdown.is_set()
+            ):
+                return None
+            item = self._take_locked(st)
+            if item is None:
+                return None
+            if st.inbox is not None:
+                w.depth = len(st.inbox.items)
+            b.taken += 1
+            b.items.add(item)
+            if out is not None:
+                out.reserved += 1
+            w.busy = True
+            return item
 
     def _take_locked(self, st: Stage) -> Item | None:
         if st.retry:
@@ -626,21 +661,30 @@ class Pipeline(Simulation):
         """Items that may still reach stage ``index`` from before it."""
         return sum(self._at[:index])
 
-    def _process(self, st: Stage, w: WorkerSlot, item: Item) -> None:
-        """Do the stage's part of ``item`` and put it in the batch (or hand it to the monitor)."""
-        rec = self.recorder.record
-        attempt = item.attempts + 1
-        if w.depth < 0:
-            rec("item.started", item=item.id, stage=st.name, worker=w.name, attempt=attempt)
-        else:
-            rec("item.started", item=item.id, stage=st.name, worker=w.name, attempt=attempt, depth=w.depth)
+    def _started(self, st: Stage, w: WorkerSlot, item: Item) -> None:
+        """``w`` starts working after a pause in its work (a start, a barrier, a wait).
+        Items it takes back to back are not announced again: each one's done record names
+        the next (``next``), so a stage's part of an item costs one record."""
+        fields: dict[str, object] = {
+            "item": item.id,
+            "stage": st.name,
+            "worker": w.name,
+            "attempt": item.attempts + 1,
+        }
+        if w.depth >= 0:
+            fields["depth"] = w.depth
+        self.recorder.record("item.started", **fields)
+
+    def _process(self, st: Stage, w: WorkerSlot, item: Item) -> Item | None:
+        """Do the stage's part of ``item`` and put it in the batch (or hand it to the
+        monitor); returns the next item if ``w`` could take one at once."""
         t0 = time.perf_counter()
         # The common case at "max" (no fault, nothing asked for, no time to spend) is a
         # straight line; everything else takes the long way.
         if (item.fault or w.pending or w.slow_left or not self.clock.is_max) and not self._do(
-            st, w, item, attempt
+            st, w, item, item.attempts + 1
         ):
-            return
+            return None
         busy = time.perf_counter() - t0
         # No lock: the batch cannot be published (nor replaced) before this worker arrives
         # at the barrier, and the phaser's lock orders these writes before the action's reads.
@@ -649,7 +693,24 @@ class Pipeline(Simulation):
         st.batch.done.append(item)
         w.done += 1
         w.busy_s += busy
-        rec(DONE_KINDS[st.index], item=item.id, stage=st.name, worker=w.name, busy=busy)
+        nxt = self._claim_next(st, w)
+        rec = {
+            "seq": 0,
+            "ts": 0.0,
+            "sim": 0.0,
+            "thread": "",
+            "kind": DONE_KINDS[st.index],
+            "item": item.id,
+            "stage": st.name,
+            "worker": w.name,
+            "busy": busy,
+        }
+        if nxt is not None:
+            rec["next"] = nxt.id
+            if w.depth >= 0:
+                rec["depth"] = w.depth
+        self._emit(rec)
+        return nxt
 
     def _do(self, st: Stage, w: WorkerSlot, item: Item, attempt: int) -> bool:
         """Spend the item's work time and carry out its faults; False when it failed (it is
@@ -788,16 +849,23 @@ class Pipeline(Simulation):
             else:
                 self.saved += n
                 latency = self.latency
+                emit = self._emit
                 for item in done:
                     wait = now - item.t0
                     latency.add(wait)
-                    rec(
-                        "item.saved",
-                        item=item.id,
-                        stage=st.name,
-                        worker=item.worker,
-                        latency=wait,
-                        batch=b.number,
+                    emit(
+                        {
+                            "seq": 0,
+                            "ts": 0.0,
+                            "sim": 0.0,
+                            "thread": "",
+                            "kind": "item.saved",
+                            "item": item.id,
+                            "stage": "save",
+                            "worker": item.worker,
+                            "latency": wait,
+                            "batch": b.number,
+                        }
                     )
                 rec("batch.published", stage=st.name, batch=b.number, items=n, to="store", depth=0)
                 self._check_drained_locked()

@@ -319,16 +319,22 @@ def _item_started(v: PipelineView, r: Record) -> None:
 
 
 def _item_done(v: PipelineView, r: Record) -> None:
+    """A stage's part of an item is done; ``next`` is the item its worker took straight
+    after (with ``depth``, the queue it took it from), if any."""
     st = _stage_of(v, r)
     if st is None:
         return
     st.done += 1
-    w = v._set(r["thread"], IDLE, r["ts"])
+    nxt = r.get("next", 0)
+    w = v._set(r["thread"], WORKING if nxt else IDLE, r["ts"])
     if w is not None:
-        w.item = 0
+        w.item = nxt
         w.done += 1
         if w.slow_left:
             w.slow_left -= 1
+    if nxt and st.index and "depth" in r:
+        v.queues[st.index - 1].set(r["depth"])
+        v.metrics.depth(st.index - 1, r["depth"], r["ts"])
     v.metrics.done(st.index, r.get("busy", 0.0), r["ts"])
 
 
