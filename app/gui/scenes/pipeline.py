@@ -390,7 +390,8 @@ class PipelineScene(SceneBase):
         if pipeline is None:
             return
         running = self._running()
-        self.start_button.setEnabled(not running)
+        # A drained pipeline (everything fed has ended) may be replaced by a new one.
+        self.start_button.setEnabled(not running or (self.view.open == 0 and not pipeline.draining))
         self.start_button.setText("&Start pipeline" if not pipeline.started else "&New pipeline")
         for w in (
             self.pause_button,
@@ -470,7 +471,7 @@ class PipelineScene(SceneBase):
         ended = lambda: v().saved + v().dead + v().cancelled
         check("every item is saved once", wait(lambda: self.counters.value("savedCount") == 40, 30))
         check("the drained Event is set", wait(lambda: self.lights["drained"].property("lit") is True, 5))
-        check("Save's progress bar is full", self.columns["save"].progress.value() == 40)
+        check("Save's progress bar is full", wait(lambda: self.columns["save"].progress.value() == 40, 2))
         self.columns["transform"].add_button.click()
         self.feed_button.click()
         check(
