@@ -72,7 +72,9 @@ class Phaser:
         self._gen = 0  # the phase number in the trace: moves on advance and on reset
         self._cause = ""
         self.name = name or f"phaser-{next(_names)}"
-        self._rec = (recorder or default_recorder()).record
+        recorder = recorder or default_recorder()
+        self._rec = recorder.record
+        self._emit = recorder.emit  # the hot path: arrive and pass, as literal dicts
 
     def __repr__(self) -> str:
         state = "broken" if self.broken else f"arrived={self._arrived}/{self._parties}"
@@ -133,7 +135,7 @@ class Phaser:
         """Arrive and wait for the others (``Barrier.wait``); returns the arrival index."""
         if timeout is None:
             timeout = self._timeout
-        rec = self._rec
+        emit = self._emit
         with self._cond:
             self._wait_for_filling()
             self._check_arrival()
@@ -143,7 +145,19 @@ class Phaser:
             parties = self._parties  # fixed for the phase; the next one may have others
             self._arrived += 1
             self._inside += 1
-            rec("barrier.arrive", barrier=self.name, gen=gen, parties=parties, index=index)
+            emit(
+                {
+                    "seq": 0,
+                    "ts": 0.0,
+                    "sim": 0.0,
+                    "thread": "",
+                    "kind": "barrier.arrive",
+                    "barrier": self.name,
+                    "gen": gen,
+                    "parties": parties,
+                    "index": index,
+                }
+            )
             try:
                 if self._arrived == self._parties:
                     self._advance(gen)
@@ -152,7 +166,19 @@ class Phaser:
             finally:
                 self._inside -= 1
                 self._exit()
-        rec("barrier.pass", barrier=self.name, gen=gen, parties=parties, index=index)
+        emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "barrier.pass",
+                "barrier": self.name,
+                "gen": gen,
+                "parties": parties,
+                "index": index,
+            }
+        )
         return index
 
     wait = arrive_and_await  # the threading.Barrier name
