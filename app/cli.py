@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
             flags.setdefault(flag.name, []).append((spec.name, flag))
     for name, uses in flags.items():
         first = uses[0][1]
+        if first.prints is not None:
+            help_text = "; ".join(f"{scene}: {flag.help}" for scene, flag in uses)
+            run.add_argument(f"--{name}", action="store_true", default=None, help=help_text)
+            continue
         run.add_argument(
             f"--{name}",
             type=_flag_type(first),

@@ -44,12 +44,16 @@ class ViewModel(Protocol):
 @dataclass(frozen=True)
 class Flag:
     """A command-line flag of a scene, ``--NAME VALUE``; ``parse`` raises ``ValueError``
-    with a message for bad text. Scenes that share a flag name share the flag."""
+    with a message for bad text. Scenes that share a flag name share the flag.
+
+    A flag with ``prints`` takes no value: given, the run prints what ``prints()`` returns
+    and exits 0 without starting anything (like ``--version``; e.g. the lab's ``--list``)."""
 
     name: str
     help: str
     parse: Callable[[str], Any] = int
     metavar: str = "N"
+    prints: Callable[[], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,14 @@ class Barrier:
             gen = self._gen
             trip = self._trips
             self._count += 1
-            rec("barrier.arrive", barrier=self.name, gen=gen, parties=self._parties, index=index)
+            rec(
+                "barrier.arrive",
+                barrier=self.name,
+                gen=gen,
+                parties=self._parties,
+                index=index,
+                timeout=timeout,
+            )
             try:
                 if index + 1 == self._parties:
                     self._release(gen)
