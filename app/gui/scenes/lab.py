@@ -32,7 +32,7 @@ from app.gui.widgets.counters import CounterPanel
 from app.scenes.lab import SCENE
 from app.scenes.lab.experiment import DEADLOCK, ERROR, OK, RIGHT, WRONG, WRONG_RESULT, Experiment, sources
 from app.scenes.lab.experiments import EXPERIMENTS
-from app.scenes.lab.model import LabBench, LabConfig
+from app.scenes.lab.model import LabBench, LabConfig, by_role
 from app.scenes.lab.view import (
     AT_BARRIER,
     DONE,
@@ -65,12 +65,22 @@ _VERB = {
 _OUTCOME_TONE = {DEADLOCK: "crashed", ERROR: "crashed", WRONG_RESULT: "restarting", OK: "working"}
 
 
+#: Seat colours for markers, without the red that means "deadlocked" here.
+_SEATS = (1, 3, 5, 6, 4, 7, 8)
+
+
+def _colour(seat: int) -> QColor:
+    return seat_colour(_SEATS[(seat - 1) % len(_SEATS)])
+
+
 def marker_text(m: Marker) -> str:
     """What a thread's tag says: its state and the detail (``waits on 'ready'``)."""
     if m.state == WORKING:
         return m.detail
     if m.state == HELD:
         return "held by the lab: " + m.detail.removeprefix("held ")
+    if m.state == FAILED:
+        return m.detail.split(":", 1)[0]  # the exception's name; the verdict says the rest
     verb = _VERB.get(m.state, m.state)
     return " ".join(x for x in (verb, m.detail) if x)
 
@@ -277,6 +287,18 @@ class LabScene(SceneBase):
                 self.select_experiment(rec["experiment"])
             self.code_tabs.setCurrentWidget(self.code_views[rec["variant"]])
 
+    def show_watchdog_banner(self, rec: Record) -> None:
+        """The watchdog's words, with each thread called by its role (``Basil``, not ``Basil#2``)."""
+        run = self.view.current
+        roles = {t: m.role for t, m in run.markers.items()} if run is not None else {}
+        if roles:
+            rec = {
+                **rec,
+                "reason": by_role(str(rec.get("reason", "")), roles),
+                "waits": [{**w, "thread": roles.get(w["thread"], w["thread"])} for w in rec.get("waits", ())],
+            }
+        super().show_watchdog_banner(rec)
+
     def update_counters(self) -> None:
         v = self.view
         self.counters.set_values(
@@ -306,7 +328,7 @@ class LabScene(SceneBase):
                     if not m.line:
                         continue
                     alarm = m.state in (STUCK, FAILED)
-                    colour = current_theme().tones["stopped"] if m.state == DONE else seat_colour(m.seat)
+                    colour = current_theme().tones["stopped"] if m.state == DONE else _colour(m.seat)
                     marks.append(Mark(m.line, m.role, colour, marker_text(m), alarm))
             code.set_marks(marks)
         set_if_changed(self.outcome_label, self._outcome_html(run))

@@ -308,7 +308,18 @@ class CodeView(QPlainTextEdit):
             geo = self.blockBoundingGeometry(block).translated(offset)
             if geo.bottom() < 0 or geo.top() > self.viewport().height():
                 continue
-            tags = [(f"◀ {m.label} · {m.text}" if m.text else f"◀ {m.label}", m) for m in self.marks_on(line)]
+            tags = []  # threads at the same line doing the same thing share a tag
+            for m in self.marks_on(line):
+                same = next(
+                    (i for i, (_, o) in enumerate(tags) if (o.text, o.alarm) == (m.text, m.alarm)), -1
+                )
+                if same < 0:
+                    tags.append(([m.label], m))
+                else:
+                    tags[same][0].append(m.label)
+            tags = [
+                (f"◀ {', '.join(who)} · {m.text}" if m.text else f"◀ {', '.join(who)}", m) for who, m in tags
+            ]
             widths = [sfm.horizontalAdvance(text) + u * 0.8 for text, _ in tags]
             total = sum(widths) + u * 0.4 * (len(tags) - 1)
             # After the line's text, or against the right edge when the line is long (over it).

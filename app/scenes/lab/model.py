@@ -402,7 +402,7 @@ class LabBench(Simulation):
             else:
                 variant = run.experiment.variant(run.variant)
                 extra = variant.stuck(run.kit) if run.kit is not None else ""
-                reason = diagnosis["reason"].removeprefix("deadlock: ")
+                reason = by_role(diagnosis["reason"].removeprefix("deadlock: "), run.threads)
                 self._verdict_locked(run, Verdict(DEADLOCK, reason + (f"; {extra}" if extra else "")))
         self._wake(run)
 
@@ -488,4 +488,11 @@ class LabBench(Simulation):
             }
 
 
-__all__ = ["EXPERIMENTS", "FAULT_KINDS", "MAX_RUNS", "LabBench", "LabConfig", "Run"]
+def by_role(text: str, threads: dict[str, str]) -> str:
+    """``Basil#2`` (the thread of the second run) as the code calls it: ``Basil``."""
+    for thread in sorted(threads, key=len, reverse=True):
+        text = text.replace(thread, threads[thread])
+    return text
+
+
+__all__ = ["EXPERIMENTS", "FAULT_KINDS", "MAX_RUNS", "LabBench", "LabConfig", "Run", "by_role"]

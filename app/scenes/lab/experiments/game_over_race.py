@@ -75,7 +75,8 @@ def judge(k: Kit, records: Sequence[Record]) -> Verdict:
 
 
 def stuck(k: Kit) -> str:
-    return f"scores {k.score}, game_over={k.game_over}"
+    scores = ", ".join(f"{name} {score}" for name, score in k.score.items())
+    return f"scores {scores}; game_over is {k.game_over}, set after the other player had checked it"
 
 
 EXPERIMENT = Experiment(
