@@ -319,6 +319,9 @@ class LabBench(Simulation):
         self.recorder.record("lab.error", run=run.id, error=text, line=line)
 
     def _thread_done(self, run: Run, thread: str) -> None:
+        # Subscribers may get records a moment after they are made (whichever thread is
+        # delivering hands them over): the judge must see every record of the run.
+        self.recorder.flush()
         with self._lock:
             run.alive.discard(thread)
             if run.alive:
