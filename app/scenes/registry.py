@@ -12,6 +12,7 @@ PACKAGES = (
     "restaurant",
     "orchestrator",
     "dice",
+    "phases",
 )
 
 SCENES: tuple[SceneSpec, ...] = tuple(importlib.import_module(f"app.scenes.{p}").SCENE for p in PACKAGES)
