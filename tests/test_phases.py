@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -176,20 +177,31 @@ def test_a_crash_breaks_its_phase_and_a_restarted_worker_retries_it_from_its_sta
 
 
 def test_a_crash_mid_work_stops_the_others_at_once(sims):
-    """The others are still working when the crash lands: they stop their share (the phase
-    is abandoned) instead of finishing it and waiting for a barrier that has broken."""
-    sim = sims(
-        speed=16.0, workers=3, runs=1, phases=(Phase("load", (2.0, 2.0)), Phase("aggregate", (0.2, 0.3)))
-    )
-    sim.inject("crash", "1")
-    s = finish(sim)
-    assert_sound(sim)
-    assert s["served"] == 1 and s["retries"] == 1
-    abandoned = kinds(sim, "phase.abandoned")
+    """The others are still working when the crash lands: they stop their share at once (the
+    phase is abandoned) instead of finishing a minute of work for a phase that has broken."""
+    load = Phase("load", (60.0, 60.0))
+    sim = sims(speed=1.0, workers=3, runs=1, barrier_timeout_s=300.0, phases=(load, Phase("aggregate")))
+    abandoned: list[dict] = []
+    both = threading.Event()
+
+    def watch(r: dict) -> None:
+        if r["kind"] == "phase.abandoned":
+            abandoned.append(r)
+            if len(abandoned) == 2:
+                both.set()
+
+    sim.recorder.subscribe(watch)
+    sim.start()
+    wait_for(lambda: len(kinds(sim, "phase.started")) == 3)
+    assert sim.inject("crash", "1") == "W1"  # mid-work: it crashes now, not in a minute
+    assert both.wait(5.0), "the others went on working in a phase that had broken"
+    assert sim.stop() == []
     assert sorted(r["worker"] for r in abandoned) == [2, 3]
-    assert {r["cause"] for r in abandoned} == {"crash"}
-    first_try = [r for r in kinds(sim, "phase.done") if (r["phase"], r["attempt"]) == ("load", 1)]
-    assert first_try == []  # nobody finished the broken attempt's work
+    assert {(r["phase"], r["attempt"], r["cause"]) for r in abandoned} == {("load", 1, "crash")}
+    assert kinds(sim, "phase.done") == []  # nobody finished the broken attempt's work
+    (crashed,) = kinds(sim, "worker.crashed")
+    assert (crashed["thread"], crashed["phase"]) == ("worker-1", "load")
+    assert_sound(sim)
 
 
 def test_past_the_retry_limit_the_run_fails_in_order(sims):
@@ -199,7 +211,10 @@ def test_past_the_retry_limit_the_run_fails_in_order(sims):
     assert sim.stop() == []
     s = sim.summary()
     assert_sound(sim)
-    assert s["served"] == 0 and s["cancelled"] == 4 and s["retries"] == 2 and s["restarts"] == 2
+    assert s["served"] == 0 and s["cancelled"] == 4 and s["retries"] == 2
+    # Two crashed workers were restarted for the retries; the third crash's worker may be
+    # restarted too before the last worker out of its phase finds the limit passed.
+    assert s["restarts"] in (2, 3)
     assert s["failed_run"] == "phase load of run 1 broke 3 times"
     assert s["escalated"].startswith(s["failed_run"]) and "retry limit 2" in s["escalated"]
     assert sim.failures() and sim.failures()[0].startswith("escalated")
