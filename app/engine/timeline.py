@@ -46,7 +46,12 @@ class Lane:
 
 
 class Timeline:
-    """Lanes keyed by thread name, in order of first appearance; old segments drop off."""
+    """Lanes keyed by thread name, in order of first appearance; old segments drop off.
+
+    For views that redraw only what changed: ``lanes_version`` counts changes to the set of
+    lanes, and ``changed_since`` is the earliest trace time any lane changed at since a view
+    last called ``take_changes`` (infinity when nothing did).
+    """
 
     def __init__(
         self, lanes: Mapping[str, str] | None = None, horizon_s: float = 120.0, max_lanes: int = 64
@@ -55,6 +60,8 @@ class Timeline:
         self.horizon_s = horizon_s
         self.max_lanes = max_lanes
         self.lanes: dict[str, Lane] = {}
+        self.lanes_version = 0
+        self.changed_since = float("inf")
 
     def apply(self, rec: Record) -> None:
         kind = rec["kind"]
@@ -70,6 +77,7 @@ class Timeline:
             if kind.startswith("shutdown") or (kind == "event.wait" and rec["thread"] == "MainThread"):
                 return
             lane = self.lanes[rec["thread"]] = Lane(rec["thread"])
+            self.lanes_version += 1
             self._trim_lanes()
         ts = rec["ts"]
         if lane.segments:
@@ -80,6 +88,13 @@ class Timeline:
                 return
             last.end = ts
         lane.segments.append(Segment(ts, state))
+        if ts < self.changed_since:
+            self.changed_since = ts
+
+    def take_changes(self) -> float:
+        """The earliest time changed since the last call (infinity if none); resets it."""
+        since, self.changed_since = self.changed_since, float("inf")
+        return since
 
     def _trim_lanes(self) -> None:
         while len(self.lanes) > self.max_lanes:

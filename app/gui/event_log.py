@@ -1,7 +1,14 @@
-"""The event log: the trace as a table, newest at the bottom, filterable by kind."""
+"""The event log: the trace as a table, newest at the bottom, filterable by kind.
+
+Records arrive in many small batches (dozens a second). ``add`` only keeps them; the scene's
+frame calls ``flush(FLUSH_S)``, so the table takes them in one insertion at most every
+``FLUSH_S`` and repaints and scrolls a few times a second rather than once per batch. Nobody
+reads a log scrolling at hundreds of rows a second any faster.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -12,6 +19,22 @@ from app.trace.recorder import Record
 
 #: Record kind prefixes every scene has; a scene adds its own (``SceneSpec.log_filters``).
 COMMON_FILTERS = ("barrier", "event", "worker", "fault", "shutdown")
+FLUSH_S = 0.1
+#: Flat scroll bars for the log (solid fills). Fusion draws a scroll bar's groove with a
+#: gradient, and Qt's raster engine hands a gradient fill of more than 96 rows to its GUI
+#: thread pool and waits for it: on a busy machine the log's scroll bar, repainted as rows
+#: arrive, stalled the GUI thread for tens of milliseconds (measured up to 86 ms).
+FLAT_SCROLLBARS = """
+QScrollBar { background: palette(base); border: none; margin: 0; }
+QScrollBar:vertical { width: 12px; }
+QScrollBar:horizontal { height: 12px; }
+QScrollBar::handle { background: palette(mid); border-radius: 4px; margin: 2px; }
+QScrollBar::handle:vertical { min-height: 24px; }
+QScrollBar::handle:horizontal { min-width: 24px; }
+QScrollBar::handle:hover, QScrollBar::handle:pressed { background: palette(dark); }
+QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; background: none; }
+QScrollBar::add-page, QScrollBar::sub-page { background: none; }
+"""
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -90,6 +113,8 @@ class EventLog(QWidget):
         self.setObjectName("eventLog")
         self._history: deque[Record] = deque(maxlen=history)
         self.model = TraceTableModel()
+        self._pending: deque[Record] = deque(maxlen=self.model.capacity)  # only the newest show
+        self._flushed_at = 0.0
         self.filter = QComboBox(objectName="eventFilter")
         self.filter.addItems([f if f == "all" else f + ".*" for f in self.filters])
         self.filter.setToolTip("Show only records of one kind")
@@ -108,6 +133,8 @@ class EventLog(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for bar in (self.table.verticalScrollBar(), self.table.horizontalScrollBar()):
+            bar.setStyleSheet(FLAT_SCROLLBARS)
         top = QHBoxLayout()
         top.addWidget(QLabel("Event log", objectName="sectionTitle"))
         top.addStretch(1)
@@ -119,7 +146,20 @@ class EventLog(QWidget):
         layout.addWidget(self.table)
 
     def add(self, records: list[Record]) -> None:
+        """Take a batch; the table shows it at the next ``flush``."""
         self._history.extend(records)
+        self._pending.extend(records)
+
+    def flush(self, min_interval_s: float = 0.0) -> None:
+        """Show every record taken so far, unless the last flush was under ``min_interval_s`` ago."""
+        if not self._pending:
+            return
+        now = time.monotonic()
+        if now - self._flushed_at < min_interval_s:
+            return
+        self._flushed_at = now
+        records = list(self._pending)
+        self._pending.clear()
         bar = self.table.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         self.model.add(records)
@@ -127,11 +167,13 @@ class EventLog(QWidget):
             self.table.scrollToBottom()
 
     def clear(self) -> None:
+        self._pending.clear()
         self._history.clear()
         self.model.refill(self.model.prefix, [])
 
     @Slot(int)
     def _filter_changed(self, index: int) -> None:
         choice = self.filters[index]
+        self._pending.clear()  # the history holds them
         self.model.refill("" if choice == "all" else choice, list(self._history))
         self.table.scrollToBottom()

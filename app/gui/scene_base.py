@@ -10,13 +10,23 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.engine.contract import SceneSpec
 from app.engine.simulation import Simulation
 from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
-from app.gui.event_log import EventLog
+from app.gui.event_log import FLUSH_S, EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
 from app.trace.export import ChromeTraceWriter, JsonlWriter
@@ -43,8 +53,9 @@ class SceneBase(QWidget):
 
     scene: ClassVar[SceneSpec]
 
-    #: Emitted in the GUI thread after each batch of trace records has been applied.
-    recordsApplied = Signal(list)  # noqa: N815 - Qt naming
+    #: Emitted in the GUI thread after each batch of trace records has been applied, with the
+    #: batch (a list; typed ``object`` so the records are not converted to Qt types and back).
+    recordsApplied = Signal(object)  # noqa: N815 - Qt naming
     #: Emitted in the GUI thread once the simulation has stopped: names of threads still alive.
     simulationStopped = Signal(list)  # noqa: N815
 
@@ -109,14 +120,15 @@ class SceneBase(QWidget):
         bottom.setSizes([600, 400])
         return bottom
 
-    def assemble(self, canvas: QWidget, rows: list, status_name: str, counters) -> QLabel:
-        """Lay a scene out: control rows and counters on top, its canvas over the timeline and
-        log below. Returns the status label (named ``status_name``) placed beside the counters."""
+    def assemble(self, canvas: QWidget, rows: list[QLayout], counters: QWidget, status_name: str) -> QLabel:
+        """Lay a scene out: control rows, then its counters beside a status line, on top; its
+        canvas over the timeline and the event log below. Returns the status label."""
         status = QLabel("", objectName=status_name)
         status.setProperty("role", "status")
         status.setWordWrap(True)
-        counters.addWidget(status, 0, counters.columnCount(), 2, 1)
-        counters.setColumnStretch(counters.columnCount() - 1, 1)
+        counter_row = QHBoxLayout()
+        counter_row.addWidget(counters)
+        counter_row.addWidget(status, 1)
         main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
         main.addWidget(canvas)
         main.addWidget(self.bottom_views())
@@ -124,7 +136,7 @@ class SceneBase(QWidget):
         main.setStretchFactor(1, 2)
         bar = QFrame(objectName="controlBar")
         bar_layout = QVBoxLayout(bar)
-        for row in [*rows, counters]:
+        for row in [*rows, counter_row]:
             bar_layout.addLayout(row)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
@@ -219,7 +231,7 @@ class SceneBase(QWidget):
         """Refresh the scene's own widgets (called per frame and after each batch)."""
         raise NotImplementedError
 
-    @Slot(list)
+    @Slot(object)
     def _apply(self, records: list[Record]) -> None:
         stop_requested = False
         for rec in records:
@@ -246,6 +258,7 @@ class SceneBase(QWidget):
         now = sim.recorder.now()
         self.timeline.prune(now)
         self.timeline_view.show_state(self.timeline, now)
+        self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
 
     # -- export -----------------------------------------------------------------------

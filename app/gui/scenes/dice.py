@@ -12,7 +12,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSizePolicy,
     QSpinBox,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -299,27 +297,9 @@ class DiceScene(SceneBase):
             ),
             self,
         )
-        self.status_label = QLabel("", objectName="diceStatus")
-        self.status_label.setWordWrap(True)
-        self.status_label.setIndent(self.fontMetrics().averageCharWidth() * 2)
-        counter_row = QHBoxLayout()
-        counter_row.addWidget(self.counters)
-        counter_row.addWidget(self.status_label, 1)
-
-        bar = QFrame(objectName="controlBar")
-        bar_layout = QVBoxLayout(bar)
-        bar_layout.addLayout(self.controls)
-        bar_layout.addLayout(game_row)
-        bar_layout.addLayout(counter_row)
-
-        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        main.addWidget(self._build_table())
-        main.addWidget(self.bottom_views())
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(bar)
-        layout.addWidget(main, 1)
+        self.status_label = self.assemble(
+            self._build_table(), [self.controls, game_row], self.counters, "diceStatus"
+        )
 
     def _build_table(self) -> QWidget:
         table = QWidget(objectName="diceTable")

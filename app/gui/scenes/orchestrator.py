@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from app.engine.clock import SimClock
 from app.engine.states import STATES
 from app.gui.scene_base import Check, SceneBase, Wait, set_if_changed
 from app.gui.scenes.orchestrator_canvas import StateLight, SystemCanvas
-from app.gui.scenes.restaurant import counter_grid
+from app.gui.widgets.controls import ControlRow
+from app.gui.widgets.counters import CounterPanel
 from app.scenes.orchestrator import SCENE
 from app.scenes.orchestrator.model import FAULT_KINDS, Orchestrator, SystemConfig
 from app.scenes.orchestrator.view import SystemView
@@ -55,14 +56,14 @@ class OrchestratorScene(SceneBase):
             "Ctrl+R",
             self.restart_system,
         )
-        self.shutdown_button = b(
-            "forceShutdownButton",
-            "Force &shutdown",
-            "Go to SHUTDOWN now: components stop in reverse dependency order within 0.5 s",
-            "Ctrl+Shift+X",
+        controls = ControlRow(
+            self,
+            self.start_button,
             self.force_shutdown,
+            restart=self.restart_button,
+            shutdown_tip="Go to SHUTDOWN now: components stop in reverse dependency order within 0.5 s",
         )
-        self.shutdown_button.setProperty("role", "danger")
+        self.shutdown_button = controls.shutdown_button
         self.component_combo = QComboBox(objectName="componentCombo")
         self.component_combo.setToolTip("The component the fault hits")
         self.component_combo.setAccessibleName("Component")
@@ -81,16 +82,6 @@ class OrchestratorScene(SceneBase):
             "Ctrl+1",
             self.fail_component,
         )
-        controls = QHBoxLayout()
-        for w in (self.start_button, self.pause_button):
-            controls.addWidget(w)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("Speed", buddy=self.speed_slider))
-        controls.addWidget(self.speed_slider, 1)
-        controls.addWidget(self.speed_label)
-        controls.addSpacing(12)
-        controls.addWidget(self.shutdown_button)
-        controls.addWidget(self.restart_button)
         faults = QHBoxLayout()
         faults.addWidget(QLabel("Make", buddy=self.component_combo))
         faults.addWidget(self.component_combo)
@@ -103,20 +94,13 @@ class OrchestratorScene(SceneBase):
             light = StateLight(state, self)
             self.lights[state] = light
             lights.addWidget(light)
-        self.state_label = QLabel("", objectName="systemState")
-        self.state_label.setProperty("role", "counter")
-        self.state_label.setAccessibleName("System state")
-        counters, self.counter_labels = counter_grid(
-            (("processedCount", "Processed"), ("restartCount", "Restarts"), ("faultCount", "Faults"))
+        self.counters = CounterPanel(
+            (("processedCount", "Processed"), ("restartCount", "Restarts"), ("faultCount", "Faults")), self
         )
-        counters.addWidget(self.state_label, 0, 3)
-        caption = QLabel("System state")
-        caption.setProperty("role", "caption")
-        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        counters.addWidget(caption, 1, 3)
+        self.state_label = self.counters.add_text("systemState", "System state")
         self.canvas = SystemCanvas(self)
         self.status_label = self.assemble(
-            self.canvas, [controls, faults, lights], "orchestratorStatus", counters
+            self.canvas, [controls, faults, lights], self.counters, "orchestratorStatus"
         )
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -219,12 +203,9 @@ class OrchestratorScene(SceneBase):
 
     def update_counters(self) -> None:
         v = self.view
-        for name, value in (
-            ("processedCount", v.processed),
-            ("restartCount", v.restarts),
-            ("faultCount", v.faults),
-        ):
-            set_if_changed(self.counter_labels[name], str(value))
+        self.counters.set_values(
+            {"processedCount": v.processed, "restartCount": v.restarts, "faultCount": v.faults}
+        )
         set_if_changed(self.state_label, v.state if v.started else "not started")
         for state, lit in v.lit.items():
             self.lights[state].set_lit(lit)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -19,8 +18,10 @@ from app.engine.budget import RestartPolicy
 from app.engine.clock import SimClock
 from app.gui.scene_base import Check, SceneBase, Wait, set_if_changed
 from app.gui.scenes.restaurant_canvas import KitchenCanvas
+from app.gui.widgets.controls import ControlRow
+from app.gui.widgets.counters import CounterPanel
 from app.scenes.restaurant import SCENE
-from app.scenes.restaurant.model import Kitchen, KitchenConfig
+from app.scenes.restaurant.model import MAX_STATIONS, Kitchen, KitchenConfig
 from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
 from app.trace.recorder import Record, TraceRecorder
 
@@ -60,14 +61,6 @@ class RestaurantScene(SceneBase):
             "Ctrl+Shift+N",
             lambda: self.place_order(5),
         )
-        self.shutdown_button = b(
-            "forceShutdownButton",
-            "Force &shutdown",
-            "Stop every chef thread now (joined within 0.5 s); unfinished orders are cancelled",
-            "Ctrl+Shift+X",
-            self.force_shutdown,
-        )
-        self.shutdown_button.setProperty("role", "danger")
         self.restart_button = b(
             "restartKitchenButton",
             "&Restart kitchen",
@@ -107,23 +100,22 @@ class RestaurantScene(SceneBase):
             lambda: self.inject("walkout"),
         )
         self.hire_button = b("hireButton", "&Hire", "Bring a walked-out station back", "Ctrl+5", self.hire)
-        self.stations_spin = QSpinBox(objectName="stationCountSpin", minimum=1, maximum=16, value=3)
+        self.stations_spin = QSpinBox(objectName="stationCountSpin", minimum=1, maximum=MAX_STATIONS, value=3)
         self.stations_spin.setToolTip("Stations in the next kitchen (applies on Restart kitchen)")
         self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=999_999, value=0)
         self.seed_spin.setToolTip(
             "Seed for durations (applies on Restart kitchen): the same seed replays a run"
         )
 
-        controls = QHBoxLayout()
-        for w in (self.place_button, self.place5_button, self.pause_button):
-            controls.addWidget(w)
-        controls.addSpacing(12)
-        controls.addWidget(QLabel("Speed", buddy=self.speed_slider))
-        controls.addWidget(self.speed_slider, 1)
-        controls.addWidget(self.speed_label)
-        controls.addSpacing(12)
-        controls.addWidget(self.shutdown_button)
-        controls.addWidget(self.restart_button)
+        controls = ControlRow(
+            self,
+            self.place_button,
+            self.force_shutdown,
+            restart=self.restart_button,
+            extras=[self.place5_button],
+            shutdown_tip="Stop every chef thread now (joined within 0.5 s); unfinished orders are cancelled",
+        )
+        self.shutdown_button = controls.shutdown_button
 
         faults = QHBoxLayout()
         faults.addWidget(QLabel("Faults at", buddy=self.target_combo))
@@ -142,16 +134,18 @@ class RestaurantScene(SceneBase):
         faults.addWidget(QLabel("Seed", buddy=self.seed_spin))
         faults.addWidget(self.seed_spin)
 
-        counters, self.counter_labels = counter_grid(
+        self.counters = CounterPanel(
             (
                 ("servedCount", "Served"),
                 ("queuedCount", "Queued"),
                 ("cancelledCount", "Cancelled"),
                 ("restartCount", "Restarts"),
-            )
+            ),
+            self,
         )
+        self.counter_labels = self.counters.labels
         self.canvas = KitchenCanvas(self)
-        self.status_label = self.assemble(self.canvas, [controls, faults], "kitchenStatus", counters)
+        self.status_label = self.assemble(self.canvas, [controls, faults], self.counters, "kitchenStatus")
 
     # -- kitchen lifecycle ----------------------------------------------------------------
     def open_kitchen(self, config: KitchenConfig | None = None) -> None:
@@ -325,20 +319,3 @@ class RestaurantScene(SceneBase):
         else:
             text = f"Kitchen closed ({self.view.reason or 'shutdown'}); Restart kitchen opens a new one"
         set_if_changed(self.status_label, text)
-
-
-def counter_grid(names: tuple[tuple[str, str], ...]) -> tuple[QGridLayout, dict[str, QLabel]]:
-    """Big integer labels (named for tests) with captions under them."""
-    grid = QGridLayout()
-    labels: dict[str, QLabel] = {}
-    for col, (name, caption) in enumerate(names):
-        value = QLabel("0", objectName=name)
-        value.setProperty("role", "counter")
-        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        cap = QLabel(caption)
-        cap.setProperty("role", "caption")
-        cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        grid.addWidget(value, 0, col)
-        grid.addWidget(cap, 1, col)
-        labels[name] = value
-    return grid, labels

@@ -29,6 +29,22 @@ class CounterPanel(QWidget):
             grid.addWidget(cap, 1, col)
             self.labels[name] = value
 
+    def add_text(self, name: str, caption: str) -> QLabel:
+        """A column whose value is a word (a state's name), styled like the numbers."""
+        grid = self.layout()
+        assert isinstance(grid, QGridLayout)
+        col = grid.columnCount()
+        value = QLabel("", self, objectName=name)
+        value.setProperty("role", "counter")
+        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        value.setAccessibleName(caption)
+        cap = QLabel(caption, self)
+        cap.setProperty("role", "caption")
+        cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(value, 0, col)
+        grid.addWidget(cap, 1, col)
+        return value
+
     def set(self, name: str, value: int) -> None:
         label = self.labels[name]
         text = str(value)

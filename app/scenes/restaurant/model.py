@@ -27,7 +27,7 @@ from app.trace.recorder import TraceRecorder
 
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
 FAULT_KINDS = ("crash", "burn", "stall", "walkout")
-MAX_STATIONS = 16
+MAX_STATIONS = 32
 #: Orders made ahead of the chefs. Work fed beyond this waits as a plain count and is
 #: turned into orders as the queue drains, so memory does not grow with a run's length.
 QUEUE_AHEAD = 64

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
+from app.engine.barrier_view import BarrierView as SharedBarrierView
 from app.trace.recorder import Record
 
 PREPARING, WAITING, IDLE, CRASHED, RESTARTING, WALKED_OUT, STOPPED, SERVING = (
@@ -50,6 +51,8 @@ class BarrierView:
 class KitchenView:
     stations: dict[str, StationView] = field(default_factory=dict)
     barrier: BarrierView = field(default_factory=BarrierView)
+    #: The kitchen barrier as every barrier scene shows it (arrival order, action runner).
+    gate: SharedBarrierView = field(default_factory=SharedBarrierView)
     queue: OrderedDict[int, float] = field(default_factory=OrderedDict)  # order -> placed ts
     placed_at: dict[int, float] = field(default_factory=dict)  # open orders only
     cooking: int = 0
@@ -63,6 +66,9 @@ class KitchenView:
     status: str = "open"  # open, shutting down, closed
     reason: str = ""
     last_fault: str = ""
+    #: The station each chef thread works at (its ``chef``): a record finds its station in
+    #: one look-up, not a scan of every station (that made a round cost stations squared).
+    by_chef: dict[str, StationView] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_stations(cls, names: list[str] | tuple[str, ...]) -> KitchenView:
@@ -86,6 +92,8 @@ class KitchenView:
 
     def apply(self, rec: Record) -> None:
         kind = rec["kind"]
+        if kind.startswith("barrier."):
+            self.gate.apply(rec)
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, rec)
@@ -138,7 +146,23 @@ def _cancelled(v: KitchenView, r: Record) -> None:
 def _worker_started(v: KitchenView, r: Record) -> None:
     st = v._station(r)
     if st is not None:
+        if v.by_chef.get(st.chef) is st:
+            del v.by_chef[st.chef]  # the station's previous chef no longer works there
         st.state, st.chef, st.order, st.since, st.stalled = IDLE, r["thread"], 0, r["ts"], False
+        v.by_chef[st.chef] = st
+
+
+def _chef_station(v: KitchenView, r: Record) -> StationView | None:
+    """The station whose chef made ``r``, if any."""
+    thread = r["thread"]
+    st = v.by_chef.get(thread)
+    if st is not None and st.chef == thread:
+        return st
+    for st in v.stations.values():  # a chef set by other means than worker.started: rare
+        if st.chef == thread:
+            v.by_chef[thread] = st
+            return st
+    return None
 
 
 def _part_started(v: KitchenView, r: Record) -> None:
@@ -151,29 +175,29 @@ def _part_started(v: KitchenView, r: Record) -> None:
 def _arrive(v: KitchenView, r: Record) -> None:
     v.barrier.name, v.barrier.parties, v.barrier.gen = r["barrier"], r["parties"], r["gen"]
     v.barrier.arrived = r["index"] + 1
-    for st in v.stations.values():
-        if st.chef == r["thread"]:
-            st.state, st.since, st.stalled = WAITING, r["ts"], False
-            if r["index"] + 1 == r["parties"]:
-                st.state = SERVING
+    st = _chef_station(v, r)
+    if st is not None:
+        st.state, st.since, st.stalled = WAITING, r["ts"], False
+        if r["index"] + 1 == r["parties"]:
+            st.state = SERVING
 
 
 def _pass(v: KitchenView, r: Record) -> None:
     if r["index"] + 1 == r["parties"]:
         v.barrier.opened_at = r["ts"]
     v.barrier.arrived = 0
-    for st in v.stations.values():
-        if st.chef == r["thread"]:
-            st.state, st.order, st.since = IDLE, 0, r["ts"]
+    st = _chef_station(v, r)
+    if st is not None:
+        st.state, st.order, st.since = IDLE, 0, r["ts"]
 
 
 def _broken(v: KitchenView, r: Record) -> None:
     if r.get("breaker") or r.get("cause") == "abort":
         v.barrier.broken_at, v.barrier.cause = r["ts"], r.get("cause", "")
     v.barrier.arrived = 0
-    for st in v.stations.values():
-        if st.chef == r["thread"] and st.state in (WAITING, SERVING, PREPARING):
-            st.state, st.order, st.since = IDLE, 0, r["ts"]
+    st = _chef_station(v, r)
+    if st is not None and st.state in (WAITING, SERVING, PREPARING):
+        st.state, st.order, st.since = IDLE, 0, r["ts"]
 
 
 def _reset(v: KitchenView, r: Record) -> None:
