@@ -11,12 +11,10 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -139,27 +137,9 @@ class PhasesScene(SceneBase):
             ),
             self,
         )
-        self.status_label = QLabel("", objectName="phasesStatus")
-        self.status_label.setProperty("role", "status")
-        self.status_label.setWordWrap(True)
-        counter_row = QHBoxLayout()
-        counter_row.addWidget(self.counters)
-        counter_row.addWidget(self.status_label, 1)
-
-        bar = QFrame(objectName="controlBar")
-        bar_layout = QVBoxLayout(bar)
-        bar_layout.addLayout(self.controls)
-        bar_layout.addLayout(setup)
-        bar_layout.addLayout(counter_row)
-
-        main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        main.addWidget(self._build_canvas())
-        main.addWidget(self.bottom_views())
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(bar)
-        layout.addWidget(main, 1)
+        self.status_label = self.assemble(
+            self._build_canvas(), [self.controls, setup], self.counters, "phasesStatus"
+        )
 
     def _build_canvas(self) -> QWidget:
         canvas = QWidget(objectName="phasesCanvas")
@@ -202,13 +182,17 @@ class PhasesScene(SceneBase):
         right.addWidget(self.aggregate_label)
         right.addWidget(self.aggregate_note)
         right.addSpacing(u // 2)
-        right.addWidget(QLabel("Waiting at the barriers (simulated)", objectName="sectionTitle"))
+        waits_title = QLabel("Waiting at the barriers", objectName="sectionTitle")
+        waits_title.setToolTip(
+            "Simulated seconds every worker spent at each phase's barrier, all runs so far"
+        )
+        right.addWidget(waits_title)
         right.addWidget(self.wait_bars)
         right.addStretch(1)
         side = QWidget(objectName="phasesSide")
         side.setLayout(right)
-        side.setMinimumWidth(u * 15)
-        side.setMaximumWidth(u * 21)
+        side.setMinimumWidth(u * 14)
+        side.setMaximumWidth(u * 18)
 
         body = QHBoxLayout(canvas)
         body.addLayout(left, 1)
@@ -497,7 +481,19 @@ class PhasesScene(SceneBase):
         if v.status == FAILED:
             return f"Failed in order: {v.failure}. Every thread has stopped."
         if v.status == RUNNING:
-            working = sum(c.state == WORK for (w, p), c in v.cells.items() if p == v.phase)
+            column = [v.cells[(w, v.phase)] for w in v.workers] if v.phase >= 0 else []
+            crashed = [
+                worker_label(w) for w in v.workers if v.phase >= 0 and v.cells[(w, v.phase)].state == CRASH
+            ]
+            if crashed:
+                who = " and ".join(crashed)
+                return (
+                    f"{v.phases[v.phase]} broke: {who} crashed and aborted its barrier. The phase starts "
+                    f"over from its start once {who} is restarted; the phases before it are kept."
+                )
+            if any(c.state == BROKE for c in column):
+                return f"{v.phases[v.phase]} broke; it starts over from its start."
+            working = sum(c.state == WORK for c in column)
             text = f"{working} working, {v.at_barrier} at the barrier"
             if v.last_fault:
                 text += f"; last fault: {v.last_fault}"

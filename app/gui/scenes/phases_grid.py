@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.gui.theme import Theme, current_theme, seat_colour, tone_of
 from app.scenes.phases import SCENE
-from app.scenes.phases.model import CRASHED, RESTARTING, STOPPED, worker_label
+from app.scenes.phases.model import CRASHED, IDLE, RESTARTING, STOPPED, worker_label
 from app.scenes.phases.view import BROKE, CRASH, DONE, PENDING, WAIT, WORK, Cell, WorkerView
 
 
@@ -83,22 +83,29 @@ class PhaseCell(QWidget):
         return max(self.now - self.cell.since, 0.0) * self.speed
 
     def text(self) -> str:
+        return self.texts()[0]
+
+    def texts(self) -> tuple[str, str]:
+        """What the cell says, in full and for a narrow cell."""
         c = self.cell
         if c.state == PENDING:
-            return f"retry {c.attempt - 1}" if c.attempt > 1 else ""
+            return (f"retry {c.attempt - 1}", f"retry {c.attempt - 1}") if c.attempt > 1 else ("", "")
         if c.state == WORK:
             e = self.elapsed()
             if e is None or c.duration <= 0:
-                return "working"
-            return f"working {min(e / c.duration, 1.0):.0%}"
+                return "working", "working"
+            done = f"{min(e / c.duration, 1.0):.0%}"
+            return f"working {done}", done
         if c.state == WAIT:
             e = self.elapsed()
-            return f"waiting {e:.1f} s" if e is not None else "waiting"
+            return (f"waiting {e:.1f} s", f"wait {e:.1f} s") if e is not None else ("waiting", "waiting")
         if c.state == DONE:
-            return f"waited {c.wait_s:.1f} s" if c.wait_s is not None else "done"
+            if c.wait_s is None:
+                return "✓ done", "✓"
+            return f"✓ waited {c.wait_s:.1f} s", f"✓ {c.wait_s:.1f} s"
         if c.state == CRASH:
-            return "crashed"
-        return "broken"
+            return "crashed", "crashed"
+        return "broken", "broken"
 
     def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt's name
         p = QPainter(self)
@@ -123,7 +130,7 @@ class PhaseCell(QWidget):
         elif c.state == BROKE:
             edge, style = tones["crashed"], Qt.PenStyle.DashLine
         elif c.state == WORK:
-            edge = self.colour
+            edge = tones["restarting"] if c.slow else self.colour
         p.setPen(QPen(edge, 1.6 if c.state in (WORK, WAIT) else 1.1, style))
         p.setBrush(fill)
         p.drawRoundedRect(r, radius, radius)
@@ -151,9 +158,6 @@ class PhaseCell(QWidget):
             line1 = QRectF(r.x() + pad, r.y(), r.width() - 2 * pad, r.height())
         note, note_colour = self._note(t)
         note_w = fm.horizontalAdvance(note) + u * 0.4 if note else 0.0
-        label = self.text()
-        if c.state == DONE:
-            label = "✓ " + label
         p.setFont(_bold(font) if c.state in (WORK, WAIT) else font)
         p.setPen(t.muted if c.state in (PENDING, BROKE) else t.text)
         if c.state == CRASH:
@@ -162,7 +166,7 @@ class PhaseCell(QWidget):
         p.drawText(
             main,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            _elide(p.font(), label, main.width()),
+            _fit(p.font(), self.texts(), main.width()),
         )
         if note:
             p.setFont(font)
@@ -175,7 +179,7 @@ class PhaseCell(QWidget):
             p.drawText(
                 line2,
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                _elide(font, self._detail(), line2.width()),
+                _fit(font, self._details(), line2.width()),
             )
         if self.ran_action:  # the last to arrive ran the barrier action
             p.setPen(QPen(t.accent, max(u * 0.13, 2.0)))
@@ -189,26 +193,35 @@ class PhaseCell(QWidget):
             return "★", t.accent
         if c.state == WAIT and c.index is not None:
             return f"#{c.index}", t.tones["waiting"].darker(130)
-        if c.slow and c.state in (WORK, WAIT, DONE):
+        if c.slow and c.state in (WAIT, DONE):
             return "slow", t.tones["restarting"]
         if c.attempt > 1 and c.state == WORK:
             return f"try {c.attempt}", t.tones["restarting"]
         return "", t.muted
 
-    def _detail(self) -> str:
+    def _details(self) -> tuple[str, str]:
+        """The second line, in full and short."""
         c = self.cell
         if self.ran_action:
-            return "ran the ∑ action" if self.aggregates else "ran the action"
-        bits = []
-        if c.state in (WORK, WAIT, DONE) and c.duration:
-            bits.append(f"work {c.duration:.1f} s")
-        if c.partial is not None and c.state in (WAIT, DONE):
-            bits.append(f"+{c.partial}")
+            return ("ran the ∑ action", "★ ∑") if self.aggregates else ("ran the action", "★ action")
         if c.state == CRASH:
-            bits.append("barrier aborted")
+            return "barrier aborted", "aborted"
         if c.state == BROKE:
-            bits.append("phase starts over")
-        return " · ".join(bits)
+            return "phase starts over", "retry"
+        if c.state not in (WORK, WAIT, DONE) or not c.duration:
+            return "", ""
+        work = ("slow: " if c.slow else "") + f"work {c.duration:.1f} s"
+        if c.partial is not None and c.state in (WAIT, DONE):
+            return f"{work} · +{c.partial}", f"+{c.partial}"
+        return work, f"{c.duration:.1f} s"
+
+
+def _fit(font: QFont, texts: tuple[str, str], width: float) -> str:
+    """The full text if it fits, else the short one (elided if even that does not)."""
+    full, short = texts
+    if QFontMetricsF(font).horizontalAdvance(full) <= width:
+        return full
+    return _elide(font, short, width)
 
 
 def _mix(a: QColor, b: QColor, k: float) -> QColor:
@@ -347,7 +360,7 @@ class WorkerHeader(QWidget):
         name_r = QRectF(r.x() + u * 1.0, cy - u * 0.6, u * 2.2, u * 1.2)
         p.drawText(name_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, wv.label)
         p.setFont(font)
-        chip_text = wv.state
+        chip_text = "idle" if wv.state == IDLE else wv.state
         fm = QFontMetricsF(font)
         chip_w = min(fm.horizontalAdvance(chip_text) + u * 0.8, r.right() - name_r.right())
         chip = QRectF(name_r.right(), cy - u * 0.55, chip_w, u * 1.1)

@@ -268,6 +268,7 @@ class PhasedComputation(Simulation):
         # The supervisor sleeps on a condition of its own (same lock), so the workers'
         # step-by-step notifications never wake it.
         self._supervisor_cv = threading.Condition(self._lock)
+        self._stop_barrier: Barrier | None = None  # the barrier a shutdown must break
         self.faults: Counter[str] = Counter()
         self._faults_lock = threading.Lock()
         self.broken_steps = 0
@@ -709,15 +710,18 @@ class PhasedComputation(Simulation):
 
     # -- shutdown -----------------------------------------------------------------------------
     def _wake_all_locked(self) -> None:
-        if self._step is not None:
-            self._step.abandon("shutdown")
+        # No phase opens once the shutdown flag is set (checked under this lock), so the
+        # step under way, if any, is the last one: only its barrier can hold a worker.
+        step = self._step
+        self._stop_barrier = None
+        if step is not None and not step.passed:
+            step.abandon("shutdown")
+            self._stop_barrier = step.barrier
         self._supervisor_cv.notify_all()
 
     def _wake_all_unlocked(self) -> None:
-        # Every phase's barrier: a step may open and close while this runs, but none opens
-        # after the shutdown flag, so no worker can wait at a barrier left unbroken.
-        for barrier in self.barriers:
-            barrier.abort()
+        if self._stop_barrier is not None:
+            self._stop_barrier.abort()  # workers at the barrier leave with BrokenBarrierError
 
     def _after_stop(self) -> None:
         reason = self.shutdown_reason or "shutdown"

@@ -11,7 +11,7 @@ from app.engine.clock import SimClock
 from app.engine.contract import Flag, SceneSpec, Span
 from app.engine.faults import FaultPlan, SpecError
 from app.engine.invariants import barrier_violations
-from app.engine.timeline import WORKING
+from app.engine.timeline import IDLE, WORKING
 from app.engine.toml_reader import TableReader, fault_rates, restart_policy
 from app.engine.workers import WorkerHost
 from app.scenes.phases.model import (
@@ -174,7 +174,7 @@ SCENE = SceneSpec(
         Flag("workers", f"workers, {MIN_WORKERS} to {MAX_WORKERS} (default 4)"),
         Flag("runs", "runs through every phase (default 5)"),
     ),
-    lanes={"phase.started": WORKING},
+    lanes={"phase.started": WORKING, "phase.abandoned": IDLE},
     spans=(Span("phase.started", ("phase.done", "phase.abandoned", "worker.crashed"), "{phase}, run {run}"),),
     log_filters=("run", "phase", "aggregate"),
     report=_report,

@@ -201,6 +201,9 @@ def _phase_abandoned(v: PhasesView, r: Record) -> None:
     c = _cell(v, r)
     if c is not None:
         c.state, c.since = BROKE, r["ts"]
+    wv = v.workers.get(r["worker"])
+    if wv is not None and wv.thread == r["thread"]:
+        wv.state, wv.since = IDLE, r["ts"]
 
 
 def _arrive(v: PhasesView, r: Record) -> None:
