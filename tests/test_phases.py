@@ -251,7 +251,7 @@ def test_a_straggler_makes_the_others_wait_and_the_wait_is_measured(sims, speed)
     assert work == {1: base[1], 2: pytest.approx(3 * base[2]), 3: base[3]}
     (load,) = [r for r in kinds(sim, "phase.completed") if r["phase"] == "load"]
     waits = {int(w): v for w, v in load["waits"].items()}
-    assert waits[2] == 0 and load["last"] == 2
+    assert waits[2] == 0 and load["slowest"] == 2
     assert waits == {w: pytest.approx(3 * base[2] - work[w], abs=1e-3) for w in (1, 2, 3)}
     assert s["wait_s_by_phase"]["load"] == pytest.approx(sum(waits.values()), abs=2e-3)
     clean_load = clean.summary()["wait_s_by_phase"]["load"]

@@ -1,8 +1,11 @@
 """Phased computation: workers pass a list of phases together, a barrier per phase.
 
-One *run* is one pass of every worker through every phase (the scene's unit of work;
-``feed(n)`` asks for ``n`` more runs). In each phase every worker does its share of the
-work (simulated time, seeded), then waits at that phase's barrier. The barrier's *action*
+One *run* is one pass of every worker through every phase: the scene's unit of work.
+``feed(n)`` places ``n`` more runs; each ends exactly once, *served* when the action of its
+last phase completes it, or *cancelled*: the run that passes the retry limit, and every run
+not completed when the scene stops (``run.placed``, ``run.completed``, ``run.cancelled``
+carry the counts). In each phase every worker does its share of the work (simulated time,
+seeded), then waits at that phase's barrier. The barrier's *action*
 runs in the last worker to arrive, before anyone is released: it marks the phase complete
 and measures how long each worker waited for the last one. The action of the aggregate
 phase also sums the workers' partial results, so the aggregation runs exactly once per run
@@ -576,7 +579,7 @@ class PhasedComputation(Simulation):
             attempt=step.attempt,
             waits={str(n): round(w, 4) for n, w in waits.items()},
             wait_s=round(sum(waits.values()), 4),
-            last=straggler,
+            slowest=straggler,
         )
         if finished:
             self.recorder.record(
