@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -277,6 +278,25 @@ def test_slowing_a_worker_mid_phase_stretches_its_share(sims):
     assert slowed["duration"] == pytest.approx(3 * started["duration"])
     (done,) = [r for r in kinds(sim, "phase.done") if (r["phase"], r["worker"]) == ("process", 1)]
     assert done["work_s"] == pytest.approx(slowed["duration"])
+
+
+def test_a_shutdown_frees_the_workers_waiting_for_a_straggler(sims):
+    """Three workers wait at the barrier for a straggler with 90 simulated seconds of work
+    left: a forced shutdown breaks that barrier, so all four stop within the deadline."""
+    load = Phase("load", (10.0, 10.0))
+    phases = (load, Phase("aggregate"))
+    sim = sims(speed=16.0, workers=4, runs=2, slow_x=10.0, barrier_timeout_s=300.0, phases=phases)
+    sim.inject("slow", "4")
+    sim.start()
+    wait_for(lambda: len(kinds(sim, "barrier.arrive")) == 3, 30)
+    t0 = time.monotonic()
+    assert sim.stop("forced shutdown") == []
+    assert time.monotonic() - t0 < 0.5
+    breaks = [r for r in kinds(sim, "barrier.broken") if r["barrier"] == "phase-load"]
+    assert {r["cause"] for r in breaks} == {"abort"} and len([r for r in breaks if not r["breaker"]]) == 3
+    s = sim.summary()
+    assert s["served"] == 0 and s["cancelled"] == 2 and s["cancel_reasons"] == {"forced shutdown": 2}
+    assert_sound(sim)
 
 
 def test_injecting_what_cannot_happen_says_why(sims):
