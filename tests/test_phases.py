@@ -166,7 +166,7 @@ def test_a_crash_breaks_its_phase_and_a_restarted_worker_retries_it_from_its_sta
     (retried,) = kinds(sim, "phase.retried")
     assert (retried["run"], retried["phase"], retried["attempt"]) == (1, "aggregate", 2)
     (restarted,) = kinds(sim, "worker.restarted")
-    assert restarted["thread"] == "worker-3#2"
+    assert (restarted["thread"], restarted["worker_thread"]) == ("supervisor", "worker-3#2")
     # The retry is done by the restarted worker, from the phase's start, by everyone.
     retry = [r for r in kinds(sim, "phase.started") if r["run"] == 1 and r["attempt"] == 2]
     assert {r["phase"] for r in retry} == {"aggregate"}

@@ -709,7 +709,7 @@ class PhasedComputation(Simulation):
                 if self.shutting_down:
                     return
                 self._start_worker(slot)
-                self.recorder.record("worker.restarted", worker=slot.n, thread=slot.thread)
+                self.recorder.record("worker.restarted", worker=slot.n, worker_thread=slot.thread)
 
     # -- shutdown -----------------------------------------------------------------------------
     def _wake_all_locked(self) -> None:
