@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
 import pytest
 
-from app.engine.clock import ShutdownRequested, SimClock, parse_speed
+from app.engine.clock import MAX_NOMINAL, ShutdownRequested, SimClock, parse_speed
+from app.trace.recorder import TraceRecorder
 from tests.helpers import wait_for
 
 
@@ -98,3 +100,42 @@ def test_sim_time_follows_speed_changes():
     clock.sleep(0.8)
     clock.set_speed(1.0)
     assert clock.now() >= 0.75
+
+
+def test_now_never_goes_back_while_the_speed_changes():
+    """A reader must not extrapolate the old speed past a change (time would jump back)."""
+    clock = SimClock(16.0)
+    stop = threading.Event()
+
+    def toggle() -> None:
+        while not stop.is_set():
+            clock.set_speed(16.0)
+            clock.set_speed(0.25)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between any two statements
+    t = threading.Thread(target=toggle)
+    t.start()
+    try:
+        last, backwards = clock.now(), 0
+        for _ in range(150_000):
+            now = clock.now()
+            backwards += now < last
+            last = now
+    finally:
+        stop.set()
+        t.join(5)
+        sys.setswitchinterval(old)
+    assert backwards == 0
+
+
+def test_records_carry_the_clocks_simulated_time():
+    rec = TraceRecorder()
+    clock = SimClock(4.0, recorder=rec)
+    before = clock.now()
+    r = rec.record("x")
+    after = clock.now()
+    assert before - 0.1 <= r["sim"] <= after + 0.1
+    clock.set_speed(None)  # max: MAX_NOMINAL simulated seconds a wall second
+    a, b = rec.record("a"), rec.record("b")
+    assert b["sim"] - a["sim"] == pytest.approx(MAX_NOMINAL * (b["ts"] - a["ts"]), rel=1e-6, abs=1e-9)

@@ -45,8 +45,11 @@ class SimClock:
     def __init__(self, speed: float | None = 1.0, *, recorder: TraceRecorder | None = None) -> None:
         self._lock = threading.Lock()
         self._speed = speed
-        self._wall0 = time.monotonic()
-        self._sim0 = 0.0
+        # (wall0, sim0, factor): the line simulated time is on, replaced on a speed change.
+        self._base = (time.monotonic(), 0.0, self._factor())
+        self._recorder = recorder
+        if recorder is not None:
+            recorder.set_sim_time(0.0, self._factor())  # records carry this clock's time
         self.shutdown = Event(name="shutdown", recorder=recorder)
         #: Set means running; cleared means paused (workers wait on it between tasks).
         self.pause_gate = Event(name="pause_gate", recorder=recorder)
@@ -63,17 +66,26 @@ class SimClock:
     def set_speed(self, speed: float | None) -> None:
         with self._lock:
             now = time.monotonic()
-            self._sim0 += (now - self._wall0) * self._factor()
-            self._wall0 = now
+            wall0, sim0, factor = self._base
+            sim = sim0 + (now - wall0) * factor
             self._speed = speed
+            self._base = (now, sim, self._factor())
+            if self._recorder is not None:
+                self._recorder.set_sim_time(sim, self._factor())
 
     def _factor(self) -> float:
         return MAX_NOMINAL if self._speed is None else self._speed
 
     def now(self) -> float:
-        """Simulated seconds since the clock started."""
+        """Simulated seconds since the clock started.
+
+        Not on the hot path: records get their ``sim`` from the recorder, which this clock
+        keeps on its line. The lock keeps it monotonic across a speed change (a lock-free
+        read could take the old line, be preempted, and extrapolate it past the change).
+        """
         with self._lock:
-            return self._sim0 + (time.monotonic() - self._wall0) * self._factor()
+            wall0, sim0, factor = self._base
+            return sim0 + (time.monotonic() - wall0) * factor
 
     def to_wall(self, sim_seconds: float) -> float:
         """Wall seconds that ``sim_seconds`` take at the current speed."""

@@ -47,7 +47,9 @@ class Barrier:
         self._gen = 0  # round number in the trace: moves on release and on reset
         self._cause = ""
         self.name = name or f"barrier-{next(_names)}"
-        self._rec = (recorder or default_recorder()).record
+        recorder = recorder or default_recorder()
+        self._rec = recorder.record
+        self._emit = recorder.emit  # the hot path: arrive and pass, as literal dicts
 
     def __repr__(self) -> str:
         state = "broken" if self.broken else f"waiters={self.n_waiting}/{self._parties}"
@@ -75,7 +77,19 @@ class Barrier:
             gen = self._gen
             trip = self._trips
             self._count += 1
-            rec("barrier.arrive", barrier=self.name, gen=gen, parties=self._parties, index=index)
+            self._emit(
+                {
+                    "seq": 0,
+                    "ts": 0.0,
+                    "sim": 0.0,
+                    "thread": "",
+                    "kind": "barrier.arrive",
+                    "barrier": self.name,
+                    "gen": gen,
+                    "parties": self._parties,
+                    "index": index,
+                }
+            )
             try:
                 if index + 1 == self._parties:
                     self._release(gen)
@@ -84,7 +98,19 @@ class Barrier:
             finally:
                 self._count -= 1
                 self._exit()
-        rec("barrier.pass", barrier=self.name, gen=gen, parties=self._parties, index=index)
+        self._emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "barrier.pass",
+                "barrier": self.name,
+                "gen": gen,
+                "parties": self._parties,
+                "index": index,
+            }
+        )
         return index
 
     def _release(self, gen: int) -> None:

@@ -3,6 +3,8 @@
 The bottom layer: it imports nothing else of the app, so every layer above may record.
 """
 
+from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.format import FORMAT, TraceFormatError, read_trace, trace_header
 from app.trace.recorder import (
     Record,
     TraceRecorder,
@@ -13,10 +15,16 @@ from app.trace.recorder import (
 )
 
 __all__ = [
+    "FORMAT",
+    "ChromeTraceWriter",
+    "JsonlWriter",
     "Record",
+    "TraceFormatError",
     "TraceRecorder",
     "bind_thread_name",
     "default_recorder",
+    "read_trace",
     "set_default_recorder",
     "thread_name",
+    "trace_header",
 ]

@@ -1,14 +1,28 @@
-"""Trace exports that stream to disk, so a run of any length keeps memory flat."""
+"""Trace exports that stream to disk, so a run of any length keeps memory flat.
+
+Both writers are recorder subscribers that cost the recording thread one append: records
+are kept (they are never changed once recorded) and serialised with orjson a batch at a
+time, when ``batch`` of them are waiting, on ``flush()`` and on ``close()``. Memory is
+bounded by the batch; nothing is dropped before ``close()``, and ``close()`` writes all.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import operator
+import string
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from app.trace.recorder import Record
+import orjson
+
+from app.trace.recorder import BATCH, Record
+
+_NL = orjson.OPT_APPEND_NEWLINE
 
 
 class Span(NamedTuple):
@@ -24,100 +38,313 @@ class Span(NamedTuple):
 COMMON_SPANS = (Span("barrier.arrive", ("barrier.pass", "barrier.broken"), "wait at {barrier} (gen {gen})"),)
 
 
-class JsonlWriter:
-    """One JSON object per line, in the format of DESIGN.md."""
+def dumps_line(obj: Mapping[str, Any]) -> bytes:
+    """One JSON object and a newline. Anything JSON has no type for is written as ``str()``."""
+    try:
+        return orjson.dumps(obj, default=str, option=_NL)
+    except (orjson.JSONEncodeError, TypeError):
+        # What orjson refuses outright (ints past 64 bits, non-str keys): the slow way.
+        return (json.dumps(obj, separators=(",", ":"), default=str, ensure_ascii=False) + "\n").encode()
 
-    def __init__(self, path: str | Path) -> None:
-        self._file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+class _Batched:
+    """What both writers share: two ways in, one lock, one close.
+
+    Subscribed to a recorder, a writer is a batch subscriber (it has ``write_batch``): the
+    recorder hands it lists of records, and ``close()`` first has each recorder it is
+    subscribed to ``flush()`` the rest. Called one record at a time (``writer(rec)``, e.g.
+    to export a snapshot), it keeps them in a deque (an append is atomic: no lock) and
+    writes a batch when ``batch`` are waiting. Either way nothing is lost before
+    ``close()``, and records after it are ignored.
+    """
+
+    def __init__(self, path: str | Path, batch: int) -> None:
+        self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._lock = threading.Lock()
+        self._buf: deque[Record] = deque()
+        self._batch = max(1, batch)
+        self._closed = False
+        self._recorders: list[Any] = []
+        #: Records written so far (the header, if any, not counted).
         self.count = 0
 
     def __call__(self, rec: Record) -> None:
-        line = json.dumps(rec, separators=(",", ":"), default=str)
+        if self._closed:
+            return
+        buf = self._buf
+        buf.append(rec)
+        if len(buf) >= self._batch:
+            with self._lock:
+                if not self._closed:
+                    self._write_locked(self._take())
+
+    def write_batch(self, records: list[Record]) -> None:
+        """Write ``records`` (in order, after any received one at a time)."""
         with self._lock:
-            if not self._file.closed:
-                self._file.write(line + "\n")
-                self.count += 1
+            if self._closed:
+                return
+            if self._buf:
+                self._write_locked(self._take())
+            self._write_locked(records)
+
+    def attached(self, recorder: Any) -> None:
+        """Called by ``TraceRecorder.subscribe``: ``close()`` will flush this recorder."""
+        self._recorders.append(recorder)
+
+    def _take(self) -> list[Record]:
+        buf = self._buf
+        pop = buf.popleft
+        return [pop() for _ in range(len(buf))]
+
+    def _write_locked(self, records: list[Record]) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Write every record received so far and flush the file."""
+        for recorder in self._recorders:
+            recorder.flush()
+        with self._lock:
+            if self._closed:
+                return
+            self._write_locked(self._take())
+            self._file.flush()
 
     def close(self) -> None:
+        """Write everything received (and still waiting in a recorder), close the file."""
+        for recorder in self._recorders:
+            recorder.flush()  # hands us the records it still holds
         with self._lock:
-            self._file.close()
+            if self._closed:
+                return
+            try:
+                self._write_locked(self._take())
+                self._file.write(self._trailer())
+            finally:
+                self._closed = True
+                self._file.close()
+
+    def _trailer(self) -> bytes:
+        return b""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
 
-class ChromeTraceWriter:
+class JsonlWriter(_Batched):
+    """JSON lines (docs/trace-format.md): the header, if given, then one record per line."""
+
+    def __init__(
+        self, path: str | Path, header: Mapping[str, Any] | None = None, *, batch: int = BATCH
+    ) -> None:
+        super().__init__(path, batch)
+        if header is not None:
+            self._file.write(dumps_line(header))
+
+    def _write_locked(self, records: list[Record]) -> None:
+        if not records:
+            return
+        # One bytes object at a time, freed at once: keeping thousands alive (a list to
+        # join) makes each dumps several times slower (measured: 2.7 us vs 0.3 us a record).
+        out = io.BytesIO()
+        write, dumps = out.write, orjson.dumps
+        for r in records:
+            try:
+                write(dumps(r, default=str, option=_NL))
+            except (orjson.JSONEncodeError, TypeError):
+                write(dumps_line(r))
+        self._file.write(out.getbuffer())
+        self.count += len(records)
+
+
+# What a kind does in the Chrome trace.
+_OTHER, _OPEN, _CLOSE, _WAIT = 0, 1, 2, 3
+
+
+class ChromeTraceWriter(_Batched):
     """Chrome trace JSON (opens in Perfetto): a track per thread, spans for preparing,
-    waiting at the barrier and waiting on events, instants for everything else."""
+    waiting at the barrier and waiting on events, instants for everything else.
 
-    def __init__(self, path: str | Path, spans: Iterable[Span] = ()) -> None:
-        self._file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._lock = threading.Lock()
+    Every record is exactly one event (a span's begin ``B``, its end ``E`` or an instant
+    ``i``) whose ``args`` is the whole record, ``seq`` and ``sim`` included; an end's args
+    join its span's in Perfetto (a broken wait shows its ``cause`` there). The header, if
+    given, is the trace's ``otherData``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        spans: Iterable[Span] = (),
+        header: Mapping[str, Any] | None = None,
+        *,
+        batch: int = BATCH,
+    ) -> None:
+        super().__init__(path, batch)
         self._span_open: dict[str, Span] = {}
         self._span_close: dict[str, str] = {}
         for span in (*COMMON_SPANS, *spans):
             self._span_open[span.open] = span
             for kind in span.close:
                 self._span_close[kind] = span.open
+        self._kinds: dict[str, tuple[int, str, Any]] = {}  # kind -> (role, cat, label or span)
         self._tids: dict[str, int] = {}
         self._open: dict[str, list[str]] = {}
-        self._first = True
         self._last_ts = 0.0
-        self._file.write('{"displayTimeUnit":"ms","traceEvents":[\n')
+        head = b'{"displayTimeUnit":"ms",'
+        if header is not None:
+            head += b'"otherData":' + dumps_line(header).rstrip(b"\n") + b","
+        # The process's name comes first, so every event after it starts with a comma.
+        process = {"ph": "M", "pid": 1, "tid": 0, "name": "process_name", "args": {"name": "Kitchen Sync"}}
+        self._file.write(head + b'"traceEvents":[\n' + dumps_line(process))
 
-    def _emit(self, event: dict[str, Any]) -> None:
-        self._file.write(("" if self._first else ",\n") + json.dumps(event, default=str))
-        self._first = False
+    def _classify(self, kind: str) -> tuple[int, str, Any]:
+        cat = kind.split(".")[0]
+        if kind in self._span_open:
+            info: tuple[int, str, Any] = (_OPEN, cat, _Label(self._span_open[kind].label))
+        elif kind == "event.wait":
+            info = (_WAIT, cat, None)
+        elif kind in self._span_close:
+            info = (_CLOSE, cat, self._span_close[kind])
+        else:
+            info = (_OTHER, cat, None)
+        self._kinds[kind] = info
+        return info
 
-    def _tid(self, thread: str) -> int:
-        tid = self._tids.get(thread)
-        if tid is None:
-            tid = self._tids[thread] = len(self._tids) + 1
-            self._emit({"ph": "M", "pid": 1, "tid": tid, "name": "thread_name", "args": {"name": thread}})
-        return tid
-
-    def __call__(self, rec: Record) -> None:
-        with self._lock:
-            if self._file.closed:
-                return
+    def _write_locked(self, records: list[Record]) -> None:
+        if not records:
+            return
+        # Each event is serialised as soon as it is made and then dropped: a batch of
+        # events alive at once (dicts that hold dicts) would wake the cyclic GC again and
+        # again, which costs more than the serialising (measured: 3.3 us a record vs 1.5).
+        out = io.BytesIO()
+        w, dumps = out.write, orjson.dumps
+        tids, stacks, kinds = self._tids, self._open, self._kinds
+        for rec in records:
             thread, kind = rec["thread"], rec["kind"]
+            tid = tids.get(thread)
+            if tid is None:
+                tid = tids[thread] = len(tids) + 1
+                stacks[thread] = []
+                w(b",")
+                w(
+                    dumps(
+                        {"ph": "M", "pid": 1, "tid": tid, "name": "thread_name", "args": {"name": thread}},
+                        option=_NL,
+                    )
+                )
+            role, cat, extra = kinds.get(kind) or self._classify(kind)
             ts = rec["ts"] * 1e6
-            self._last_ts = max(self._last_ts, ts)
-            tid = self._tid(thread)
-            args = {k: v for k, v in rec.items() if k not in ("ts", "thread", "kind")}
-            base = {"pid": 1, "tid": tid, "ts": ts, "cat": kind.split(".")[0], "args": args}
-            stack = self._open.setdefault(thread, [])
-            opening = self._span_open.get(kind)
-            if opening is not None:
-                stack.append(kind)
-                self._emit({**base, "ph": "B", "name": _label(opening.label, rec)})
-                return
-            if kind == "event.wait" and rec.get("phase") == "begin":
-                stack.append("wait " + str(rec.get("event")))
-                self._emit({**base, "ph": "B", "name": stack[-1]})
-                return
-            closing = self._span_close.get(kind)
-            if kind == "event.wait" and rec.get("phase") == "end":
-                closing = "wait " + str(rec.get("event"))
-            if closing is not None and stack and stack[-1] == closing:
-                stack.pop()
-                self._emit({**base, "ph": "E"})
-                if not kind.startswith(("barrier.", "event.")):
-                    return  # a scene's own span end says nothing more than the span
-            self._emit({**base, "ph": "i", "s": "t", "name": kind})
+            if role == _OTHER:
+                event = {
+                    "ph": "i",
+                    "s": "t",
+                    "pid": 1,
+                    "tid": tid,
+                    "ts": ts,
+                    "cat": cat,
+                    "name": kind,
+                    "args": rec,
+                }
+            elif role == _OPEN:
+                stacks[thread].append(kind)
+                event = {
+                    "ph": "B",
+                    "pid": 1,
+                    "tid": tid,
+                    "ts": ts,
+                    "cat": cat,
+                    "name": extra(rec),
+                    "args": rec,
+                }
+            else:
+                closing = extra
+                if role == _WAIT:  # event.wait: begin opens a span, end closes it
+                    phase = rec.get("phase")
+                    closing = "wait " + str(rec.get("event"))
+                    if phase == "begin":
+                        stacks[thread].append(closing)
+                    elif phase != "end":
+                        closing = None
+                stack = stacks[thread]
+                if role == _WAIT and rec.get("phase") == "begin":
+                    event = {
+                        "ph": "B",
+                        "pid": 1,
+                        "tid": tid,
+                        "ts": ts,
+                        "cat": cat,
+                        "name": closing,
+                        "args": rec,
+                    }
+                elif closing is not None and stack and stack[-1] == closing:
+                    stack.pop()
+                    event = {"ph": "E", "pid": 1, "tid": tid, "ts": ts, "cat": cat, "args": rec}
+                else:  # nothing of its kind is open on this thread: a moment, then
+                    event = {
+                        "ph": "i",
+                        "s": "t",
+                        "pid": 1,
+                        "tid": tid,
+                        "ts": ts,
+                        "cat": cat,
+                        "name": kind,
+                        "args": rec,
+                    }
+            w(b",")
+            try:
+                w(dumps(event, default=str, option=_NL))
+            except (orjson.JSONEncodeError, TypeError):
+                w(dumps_line(event))
+        # Records come in seq order, and ts never decreases along seq: the last is the latest.
+        self._last_ts = max(self._last_ts, records[-1]["ts"] * 1e6)
+        self._file.write(out.getbuffer())
+        self.count += len(records)
 
-    def close(self) -> None:
-        with self._lock:
-            if self._file.closed:
-                return
-            for thread, stack in self._open.items():
-                for _ in stack:
-                    self._emit({"pid": 1, "tid": self._tids[thread], "ts": self._last_ts, "ph": "E"})
-            self._open.clear()
-            self._file.write("\n]}\n")
-            self._file.close()
+    def _trailer(self) -> bytes:
+        """End the spans still open at the last timestamp, then the array and the object."""
+        ends = b"".join(
+            b"," + dumps_line({"ph": "E", "pid": 1, "tid": self._tids[thread], "ts": self._last_ts})
+            for thread, stack in self._open.items()
+            for _ in stack
+        )
+        self._open.clear()
+        return ends + b"]}\n"
 
 
-def _label(template: str, rec: Record) -> str:
-    try:
-        return template.format(**rec)
-    except (KeyError, IndexError, ValueError):
-        return template
+class _Label:
+    """A span label, ``"wait at {barrier} (gen {gen})"``, compiled to %-formatting (three
+    times as fast as ``str.format``); a template it cannot compile is formatted as such."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self._fmt = ""
+        self._one = ""
+        self._get: Callable[[Record], tuple[Any, ...]] | None = None
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            return
+        pieces, fields = [], []
+        for literal, field, spec, conversion in parsed:
+            pieces.append(literal.replace("%", "%%"))
+            if field is None:
+                continue
+            if spec or conversion or not field.isidentifier():
+                return  # the general way
+            pieces.append("%s")
+            fields.append(field)
+        self._fmt = "".join(pieces)
+        if len(fields) == 1:
+            self._one = fields[0]
+        elif fields:
+            self._get = operator.itemgetter(*fields)
+
+    def __call__(self, rec: Record) -> str:
+        try:
+            if self._one:
+                return self._fmt % (rec[self._one],)
+            if self._get is not None:
+                return self._fmt % self._get(rec)
+            return self.template.format_map(rec)
+        except (KeyError, IndexError, ValueError):
+            return self.template

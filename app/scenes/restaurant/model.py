@@ -381,7 +381,9 @@ class Kitchen(Simulation):
             if paused:
                 self.clock.wait_gate()  # no new dish starts while paused
             else:
-                self.order_ready.wait()
+                # Every blocking wait has a deadline: should a wake-up ever be missed, the
+                # chef looks again within seconds instead of never (seen once under heavy load).
+                self.order_ready.wait(5.0)
 
     def _all_ready_locked(self) -> bool:
         return all(s.alive for s in self.stations.values() if s.on_duty)
