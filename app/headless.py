@@ -22,10 +22,12 @@ from app.engine.simulation import Simulation
 from app.scenes import registry
 from app.scenes.scenario import load_scenario
 from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.format import trace_header
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _POLL_S = 0.05
+_FLUSH_S = 1.0
 
 
 def scene_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -61,11 +63,14 @@ def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple
     return spec, spec.build(config, clock, recorder, None)
 
 
-def _open_writers(args: argparse.Namespace, spec: SceneSpec, recorder: TraceRecorder) -> list[Any]:
+def _open_writers(
+    args: argparse.Namespace, spec: SceneSpec, sim: Simulation, recorder: TraceRecorder
+) -> list[Any]:
     writers: list[Any] = []
+    header = trace_header(spec.name, sim.config, sim.config.seed)
     makers: list[tuple[str | None, Callable[[Path], Any]]] = [
-        (args.trace, JsonlWriter),
-        (args.chrome_trace, lambda p: ChromeTraceWriter(p, spans=spec.spans)),
+        (args.trace, lambda p: JsonlWriter(p, header=header)),
+        (args.chrome_trace, lambda p: ChromeTraceWriter(p, spans=spec.spans, header=header)),
     ]
     for path, make in makers:
         if not path:
@@ -124,7 +129,7 @@ def prepare(args: argparse.Namespace) -> Prepared:
     """Everything that can fail on bad input, before any thread starts (raises SpecError)."""
     recorder = TraceRecorder(capacity=10_000)  # summaries count every record; the ring is for views
     spec, sim = build_simulation(args, recorder)
-    return Prepared(spec, sim, _open_writers(args, spec, recorder))
+    return Prepared(spec, sim, _open_writers(args, spec, sim, recorder))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,9 +144,12 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
     t0 = time.monotonic()
     with _Signals() as signals:
         sim.start()
-        last_draw = 0.0
+        last_draw = last_flush = 0.0
         while not sim.finished() and signals.received is None:
             time.sleep(_POLL_S)  # the main thread polls so Ctrl-C is handled promptly
+            if writers and time.monotonic() - last_flush > _FLUSH_S:
+                sim.recorder.flush()  # trace files keep up with the run, batch or not
+                last_flush = time.monotonic()
             if show_progress and time.monotonic() - last_draw > 0.2:
                 sys.stderr.write(_progress(spec, sim))
                 sys.stderr.flush()

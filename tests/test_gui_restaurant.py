@@ -203,7 +203,9 @@ def test_trace_export_from_the_scene(qtbot, scene, tmp_path):
         click(scene, "placeOrderButton")
     n = scene.export_trace(tmp_path / "t.jsonl")
     lines = (tmp_path / "t.jsonl").read_text().splitlines()
-    assert n == len(lines) > 10 and json.loads(lines[0])["kind"]
+    header = json.loads(lines[0])
+    assert header["kind"] == "trace.header" and header["scene"] == "restaurant"
+    assert n == len(lines) - 1 > 10 and all(json.loads(line)["kind"] for line in lines[1:])
     scene.export_trace(tmp_path / "c.json", chrome=True)
     assert json.loads((tmp_path / "c.json").read_text())["traceEvents"]
 

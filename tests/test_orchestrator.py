@@ -255,14 +255,16 @@ def test_a_component_hung_after_a_restart_is_caught_within_its_readiness_timeout
     o = RestartedThenHung(config)
     o.start()
     try:
-        wait_for(lambda: o.recorder.of_kind("component.timeout"), timeout=4 * limit)
+        wait_for(lambda: o.recorder.of_kind("component.timeout"), timeout=20 * limit)
     finally:
         assert o.stop() == []
     hung = next(r for r in o.recorder.of_kind("fault.injected") if r["incarnation"] == 2)
     caught = o.recorder.of_kind("component.timeout")[0]
     assert hung["fault"] == "hang" and hung["tick"] is None
     assert caught["timeout"] == "readiness"
-    assert limit <= caught["ts"] - hung["ts"] <= 1.5 * limit
+    # Caught at its deadline: well before the supervisor's safety-net wake-up at 2x the
+    # longest timeout (what a lost notification would cost), with room for a busy machine.
+    assert limit <= caught["ts"] - hung["ts"] < 1.9 * limit
 
 
 def _busy_run(seed: int) -> dict:

@@ -38,8 +38,11 @@ QScrollBar::add-page, QScrollBar::sub-page { background: none; }
 _Index = QModelIndex | QPersistentModelIndex
 
 
+_NOT_DETAILS = frozenset(("seq", "ts", "sim", "thread", "kind", "trace"))
+
+
 def _details(rec: Record) -> str:
-    return "  ".join(f"{k}={v}" for k, v in rec.items() if k not in ("ts", "thread", "kind", "trace"))
+    return "  ".join(f"{k}={v}" for k, v in rec.items() if k not in _NOT_DETAILS)
 
 
 class TraceTableModel(QAbstractTableModel):

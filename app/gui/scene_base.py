@@ -30,6 +30,7 @@ from app.gui.event_log import FLUSH_S, EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
 from app.trace.export import ChromeTraceWriter, JsonlWriter
+from app.trace.format import trace_header
 from app.trace.recorder import Record
 
 log = logging.getLogger(__name__)
@@ -263,14 +264,20 @@ class SceneBase(QWidget):
 
     # -- export -----------------------------------------------------------------------
     def export_trace(self, path: str | Path, chrome: bool = False) -> int:
-        """Write the recorded trace (the newest records the ring holds); returns the count."""
-        if self.sim is None:
+        """Write the recorded trace (the newest records the ring holds) with its header;
+        returns how many records were written."""
+        sim = self.sim
+        if sim is None:
             return 0
-        records = self.sim.recorder.snapshot()
-        writer = ChromeTraceWriter(path, spans=self.scene.spans) if chrome else JsonlWriter(path)
+        records = sim.recorder.snapshot()
+        header = trace_header(self.scene.name, sim.config, sim.config.seed)
+        writer = (
+            ChromeTraceWriter(path, spans=self.scene.spans, header=header)
+            if chrome
+            else JsonlWriter(path, header=header)
+        )
         try:
-            for rec in records:
-                writer(rec)
+            writer.write_batch(records)
         finally:
             writer.close()
         return len(records)
