@@ -52,7 +52,7 @@ def test_a_barrier_round_has_an_arrow_from_the_last_arrival_to_each_thread_it_re
     events, tids = _load(tmp_path / "t.json")
     arrows = _arrows(events, "barrier")
     assert len(arrows) == 2  # none from the last arrival to itself
-    for s, f, pos in arrows:
+    for s, f, _ in arrows:
         assert s["tid"] == tids[last["thread"]] and s["ts"] == last["ts"] * 1e6
         assert s["name"] == f["name"] == "release pass"
         assert f["bp"] == "e"
@@ -130,7 +130,9 @@ def test_each_wait_takes_the_latest_set_before_its_end_and_only_waits_that_ended
     writer.close()
     events, tids = _load(tmp_path / "t.json")
     arrows = _arrows(events, "event")
-    assert [(s["tid"], s["ts"], f["tid"], f["ts"]) for s, f, _ in arrows] == [(tids["s2"], 3000.0, tids["a"], 5000.0)]
+    assert [(s["tid"], s["ts"], f["tid"], f["ts"]) for s, f, _ in arrows] == [
+        (tids["s2"], 3000.0, tids["a"], 5000.0)
+    ]
     assert sum(1 for e in events if "args" in e and "seq" in e["args"]) == len(records)
 
 
@@ -151,7 +153,9 @@ def test_rounds_are_kept_only_until_every_released_thread_passed(tmp_path):
     writer.write_batch(
         [
             _rec(seq, "x", "barrier.arrive", barrier="b", gen=200, parties=3, index=0),
-            _rec(seq + 1, "x", "barrier.broken", barrier="b", gen=200, parties=3, cause="timeout", breaker=True),
+            _rec(
+                seq + 1, "x", "barrier.broken", barrier="b", gen=200, parties=3, cause="timeout", breaker=True
+            ),
         ]
     )
     assert writer._rounds == {}

@@ -317,7 +317,9 @@ class ChromeTraceWriter(_Batched):
         self._file.write(out.getbuffer())
         self.count += len(records)
 
-    def _flow(self, rec: Record, kind: str, thread: str, tid: int, ts: float, w: Callable[[bytes], Any]) -> None:
+    def _flow(
+        self, rec: Record, kind: str, thread: str, tid: int, ts: float, w: Callable[[bytes], Any]
+    ) -> None:
         """Keep what flow arrows need, and write an arrow (its ``s`` and ``f``) once its end
         is known: at a ``barrier.pass`` of a released round (from the round's last arrival),
         or at an ``event.wait`` that ended true (from the latest ``event.set`` since it began).
