@@ -12,6 +12,7 @@ PACKAGES = (
     "restaurant",
     "orchestrator",
     "dice",
+    "phases",
     "lab",
 )
 
