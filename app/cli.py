@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from app.engine.clock import parse_speed
-from app.engine.contract import Flag
+from app.engine.contract import Flag, flag_uses, read_late
 from app.engine.faults import SpecError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -63,14 +63,9 @@ def _seed(text: str) -> int:
 def _flag_type(flag: Flag) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
-            value = flag.parse(text)
+            return flag.read(text)
         except ValueError as exc:
-            if flag.parse is int:
-                raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
             raise argparse.ArgumentTypeError(str(exc)) from None
-        if isinstance(value, int) and value < 0:
-            raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-        return value
 
     parse.__name__ = flag.name
     return parse
@@ -113,17 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the restart window, in simulated seconds (default 30)",
     )
-    flags: dict[str, list[tuple[str, Flag]]] = {}
-    for spec in scenes:
-        for flag in spec.flags:
-            flags.setdefault(flag.name, []).append((spec.name, flag))
-    for name, uses in flags.items():
+    for name, uses in flag_uses(scenes).items():
         first = uses[0][1]
+        if first.prints is not None:
+            help_text = "; ".join(f"{scene}: {flag.help}" for scene, flag in uses)
+            run.add_argument(f"--{name}", action="store_true", default=None, help=help_text)
+            continue
+        late = read_late(uses)  # read by the scene's own flag once the scene is known
         run.add_argument(
             f"--{name}",
-            type=_flag_type(first),
+            type=str if late else _flag_type(first),
             default=None,
-            metavar=first.metavar,
+            metavar="|".join(dict.fromkeys(flag.metavar for _, flag in uses)) if late else first.metavar,
             help="; ".join(f"{scene}: {flag.help}" for scene, flag in uses),
         )
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every trace record as JSON lines")

@@ -56,6 +56,7 @@ def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple
         config = spec.default_config()
     given = scene_flags(args)
     spec.check_flags(given)
+    given = spec.read_flags(given)
     config = spec.configure(config, given)
     config = spec.with_common(config, seed=args.seed, faults=args.faults)
     config = _restart_limits(config, args)
@@ -132,8 +133,24 @@ def prepare(args: argparse.Namespace) -> Prepared:
     return Prepared(spec, sim, _open_writers(args, spec, sim, recorder))
 
 
+def printout(args: argparse.Namespace) -> str | None:
+    """What a scene flag that prints and exits (``Flag.prints``) has to say, if one was given."""
+    scenario = args.scenario
+    spec = load_scenario(scenario).spec if scenario.endswith(".toml") else registry.get(scenario)
+    given = scene_flags(args)
+    spec.check_flags(given)
+    for flag in spec.flags:
+        if flag.prints is not None and given.get(flag.name):
+            return flag.prints()
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     bind_thread_name("main")
+    text = printout(args)
+    if text is not None:
+        print(text)
+        return EXIT_OK
     return execute(args, prepare(args))
 
 
@@ -145,7 +162,7 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
     with _Signals() as signals:
         sim.start()
         last_draw = last_flush = 0.0
-        while not sim.finished() and signals.received is None:
+        while not sim.finished() and sim.deadlock is None and signals.received is None:
             time.sleep(_POLL_S)  # the main thread polls so Ctrl-C is handled promptly
             if writers and time.monotonic() - last_flush > _FLUSH_S:
                 sim.recorder.flush()  # trace files keep up with the run, batch or not
@@ -154,7 +171,7 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
                 sys.stderr.write(_progress(spec, sim))
                 sys.stderr.flush()
                 last_draw = time.monotonic()
-        reason = sim.end_reason
+        reason = sim.end_reason if sim.deadlock is None else "deadlock"
         if signals.received is not None:
             reason = f"interrupted by {signal.Signals(signals.received).name}"
         alive = sim.stop(reason)
@@ -166,6 +183,7 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
     summary = {**sim.summary(), "wall_s": round(wall, 3), "speed": args.speed or "max"}
     summary["per_s"] = round(summary["served"] / wall, 1) if wall > 0 else None
     summary["threads_alive"] = alive
+    summary["deadlock"] = sim.deadlock
     summary["interrupted"] = signals.received is not None
     _report(spec, summary, args.json, print)
     if signals.received is not None:
@@ -192,6 +210,8 @@ def _report(spec: SceneSpec, summary: dict[str, Any], as_json: bool, out: Callab
         out(f"cancelled ({reason}): {n}")
     if summary["escalated"]:
         out(f"escalated: {summary['escalated']}")
+    if summary["deadlock"]:
+        out(f"DEADLOCK (named by the watchdog): {summary['deadlock']['reason']}")
     for v in summary.get("violations", []):
         out(f"VIOLATION: {v}")
     if summary["threads_alive"]:

@@ -114,6 +114,10 @@ def judge(spec: SceneSpec, sim: Simulation, alive: list[str]) -> list[str]:
     records = sim.recorder.snapshot()
     problems += spec.invariants(records)
     problems += [f"worker error: {e}" for e in summary.get("errors") or ()]
+    # The watchdog never names a deadlock in a healthy run.
+    named = [r["reason"] for r in records if r["kind"] == "watchdog.deadlock"]
+    if sim.watchdog.fired or named:
+        problems.append(f"the watchdog fired {sim.watchdog.fired} times: {named}")
     view = spec.view_model(sim.config)
     for rec in records:
         view.apply(rec)

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 
 from app.engine.faults import SpecError
-from app.scenes.orchestrator.model import SystemConfig
-from app.scenes.restaurant.model import KitchenConfig
 from app.scenes.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "resources" / "scenarios").glob("*.toml"))
@@ -17,7 +15,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "resources" / "scenari
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenarios_load(path):
     s = load_scenario(path)
-    assert isinstance(s.config, KitchenConfig | SystemConfig)
+    assert isinstance(s.config, type(s.spec.default_config()))
 
 
 def test_web_stack_is_the_default_system():

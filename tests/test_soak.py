@@ -35,3 +35,4 @@ def test_short_soak_loses_nothing_and_stays_bounded():
     assert kitchen.book.open == 0 and not kitchen.book._open  # ended orders are forgotten
     assert kitchen.rounds >= 3000 and not kitchen._queue
     assert_rounds_consistent(kitchen)
+    assert kitchen.watchdog.fired == 0  # a long healthy run: the watchdog never names a deadlock

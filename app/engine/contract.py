@@ -44,12 +44,44 @@ class ViewModel(Protocol):
 @dataclass(frozen=True)
 class Flag:
     """A command-line flag of a scene, ``--NAME VALUE``; ``parse`` raises ``ValueError``
-    with a message for bad text. Scenes that share a flag name share the flag."""
+    with a message for bad text. Scenes that share a flag name share the flag.
+
+    A flag with ``prints`` takes no value: given, the run prints what ``prints()`` returns
+    and exits 0 without starting anything (like ``--version``; e.g. the lab's ``--list``)."""
 
     name: str
     help: str
     parse: Callable[[str], Any] = int
     metavar: str = "N"
+    prints: Callable[[], str] | None = None
+
+    def read(self, text: str) -> Any:
+        """The value of ``--NAME text``; a ``ValueError`` with a one-line message if bad."""
+        try:
+            value = self.parse(text)
+        except ValueError as exc:
+            if self.parse is int:
+                raise ValueError(f"expected a whole number, got {text!r}") from None
+            raise ValueError(str(exc)) from None
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ValueError(f"must not be negative, got {value}")
+        return value
+
+
+def flag_uses(specs: Iterable[SceneSpec]) -> dict[str, list[tuple[str, Flag]]]:
+    """Every flag name of ``specs`` -> the (scene, flag) pairs that use it, in order."""
+    uses: dict[str, list[tuple[str, Flag]]] = {}
+    for spec in specs:
+        for flag in spec.flags:
+            uses.setdefault(flag.name, []).append((spec.name, flag))
+    return uses
+
+
+def read_late(uses: list[tuple[str, Flag]]) -> bool:
+    """A flag name that scenes read differently (the phases scene's ``--workers 4``, the
+    pipeline's ``--workers load=2,save=1``) is taken as text on the command line and read
+    by ``SceneSpec.read_flags`` once the scene is known."""
+    return len({flag.parse for _, flag in uses}) > 1
 
 
 @dataclass(frozen=True)
@@ -100,6 +132,20 @@ class SceneSpec:
             changes["faults"] = FaultPlan.parse(faults, self.fault_kinds)
         return dataclasses.replace(config, **changes) if changes else config
 
+    def read_flags(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` with the values still in text (see ``read_late``) read by this scene's
+        own flags; a bad one is a one-line ``SpecError``."""
+        mine = {f.name: f for f in self.flags}
+        out = dict(given)
+        for name, value in given.items():
+            flag = mine.get(name)
+            if flag is not None and isinstance(value, str) and flag.parse is not str:
+                try:
+                    out[name] = flag.read(value)
+                except ValueError as exc:
+                    raise SpecError(f"--{name}: {exc}") from None
+        return out
+
     def check_flags(self, given: Mapping[str, Any]) -> None:
         """A flag of another scene given to this one is a mistake, said in one line."""
         mine = {f.name for f in self.flags}
@@ -108,4 +154,4 @@ class SceneSpec:
                 raise SpecError(f"--{name} does not apply to the {self.name} scene")
 
 
-__all__ = ["Flag", "SceneConfig", "SceneSpec", "Span", "ViewModel"]
+__all__ = ["Flag", "SceneConfig", "SceneSpec", "Span", "ViewModel", "flag_uses", "read_late"]

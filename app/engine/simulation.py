@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.engine.clock import ShutdownRequested, SimClock
+from app.engine.watchdog import Watchdog
 from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
@@ -24,6 +25,10 @@ class Simulation(ABC):
     hooks ``_wake_all_locked``/``_wake_all_unlocked`` (wake whatever its workers wait on)
     and ``_after_stop`` (account for unfinished work). A worker body that raises an
     unexpected exception is recorded as ``worker.crashed`` and never takes the app down.
+
+    Every simulation runs a ``Watchdog`` from its first worker on: when every live worker
+    is blocked for good on a traced barrier or event, it records ``watchdog.deadlock`` and
+    calls ``on_deadlock``.
     """
 
     #: The scene's name (its ``SceneSpec.name``), as summaries and traces give it.
@@ -32,6 +37,10 @@ class Simulation(ABC):
     end_reason = "run complete"
     #: The scene's frozen config dataclass (set by the subclass).
     config: Any
+    #: Names of events that code outside the workers sets (``feed``, ``resume``, a click):
+    #: a worker waiting on one is waiting for the user, not deadlocked. The clock's pause
+    #: gate and shutdown event always count.
+    external_events: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -51,6 +60,9 @@ class Simulation(ABC):
         self.started_at = time.monotonic()
         self.stopped = False
         self.errors: list[str] = []
+        #: The watchdog's diagnosis once it has found a deadlock (``on_deadlock``), else None.
+        self.deadlock: dict[str, Any] | None = None
+        self.watchdog = Watchdog(self)
 
     # -- the API every scene implements ---------------------------------------------
     @abstractmethod
@@ -86,7 +98,16 @@ class Simulation(ABC):
         out += [f"violation: {v}" for v in s.get("violations") or ()]
         if s.get("open"):
             out.append(f"{s['open']} units left open")
+        if self.deadlock is not None:
+            out.append(self.deadlock["reason"])
         return out
+
+    def on_deadlock(self, diagnosis: dict[str, Any]) -> None:
+        """The watchdog found every live worker blocked for good (it has recorded
+        ``watchdog.deadlock`` already; runs in the watchdog's thread). By default the run has
+        failed: a headless run ends, the window shows the banner. A scene that deadlocks on
+        purpose (the lab's wrong variants) overrides this."""
+        self.deadlock = diagnosis
 
     # -- workers -------------------------------------------------------------------
     def unique_name(self, base: str) -> str:
@@ -128,6 +149,7 @@ class Simulation(ABC):
                 raise ShutdownRequested
             self._workers = [w for w in self._workers if w.is_alive()]
             self._workers.append(self.host.spawn(name, run))
+        self.watchdog.ensure_running()
 
     def on_worker_error(self, name: str, exc: Exception) -> None:
         """An unexpected error in a worker: by default, shut the scene down in order."""
@@ -176,6 +198,7 @@ class Simulation(ABC):
             w.join(max(end - time.monotonic(), 0.0))
         alive = self.alive_workers()
         joined = time.monotonic()
+        self.watchdog.stop(max(end - joined, 0.0))
         self.stopped = True
         self._after_stop()
         self.recorder.record(

@@ -108,6 +108,12 @@ class SceneBase(QWidget):
         self.speed_slider.valueChanged.connect(self._speed_changed)
         self.speed_label = QLabel(f"{self.speed:g}×", objectName="speedLabel")
         self.speed_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.25×") + 6)
+        # Every scene's watchdog (app/engine/watchdog.py) reports a deadlock here.
+        self.watchdog_banner = QLabel("", objectName="watchdogBanner")
+        self.watchdog_banner.setWordWrap(True)
+        self.watchdog_banner.setAccessibleName("Deadlock named by the watchdog")
+        self.watchdog_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.watchdog_banner.hide()
 
     def bottom_views(self) -> QSplitter:
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
@@ -141,6 +147,7 @@ class SceneBase(QWidget):
             bar_layout.addLayout(row)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        layout.addWidget(self.watchdog_banner)
         layout.addWidget(main, 1)
         return status
 
@@ -180,6 +187,7 @@ class SceneBase(QWidget):
         self.timeline = Timeline(self.scene.lanes)
         self.event_log.clear()
         self.bridge.attach(sim.recorder)
+        self.hide_watchdog_banner()
         self.sync_pause_button()
         if not self.frame_timer.isActive():
             self.frame_timer.start()
@@ -238,8 +246,11 @@ class SceneBase(QWidget):
         for rec in records:
             self.apply_record(rec)
             self.timeline.apply(rec)
-            if rec["kind"] == "shutdown.requested":
+            kind = rec["kind"]
+            if kind == "shutdown.requested":
                 stop_requested = True
+            elif kind == "watchdog.deadlock":
+                self.show_watchdog_banner(rec)
         self.event_log.add(records)
         self.update_counters()
         self.recordsApplied.emit(records)
@@ -250,6 +261,26 @@ class SceneBase(QWidget):
 
     def update_counters(self) -> None:
         """Set the integer counter labels from the view-model."""
+
+    def show_watchdog_banner(self, rec: Record) -> None:
+        """A ``watchdog.deadlock`` record: say who waits on what, and who could have woken it."""
+        lines = []
+        for w in rec.get("waits", ()):
+            where = f"{w['on']} '{w['name']}'"
+            if w["on"] == "barrier":
+                where += f" ({len(w.get('arrived', ()))} of {w.get('parties', '?')} parties)"
+            wakers = ", ".join(f"{x['thread']} ({x['state']})" for x in w.get("wakers", ())) or "nobody"
+            lines.append(f"{w['thread']} waits on {where}; could have been woken by: {wakers}")
+        reason = str(rec.get("reason", "deadlock"))
+        text = "Watchdog: " + reason[:1].upper() + reason[1:]
+        self.watchdog_banner.setText(text)
+        self.watchdog_banner.setToolTip("\n".join(lines))
+        self.watchdog_banner.show()
+        self.say("The watchdog named a deadlock; Force shutdown wakes every thread")
+
+    def hide_watchdog_banner(self) -> None:
+        self.watchdog_banner.hide()
+        self.watchdog_banner.setText("")
 
     @Slot()
     def _frame(self) -> None:

@@ -12,7 +12,9 @@ PACKAGES = (
     "restaurant",
     "orchestrator",
     "dice",
+    "phases",
     "pipeline",
+    "lab",
 )
 
 SCENES: tuple[SceneSpec, ...] = tuple(importlib.import_module(f"app.scenes.{p}").SCENE for p in PACKAGES)

@@ -88,6 +88,7 @@ class Barrier:
                     "gen": gen,
                     "parties": self._parties,
                     "index": index,
+                    "timeout": timeout,
                 }
             )
             try:

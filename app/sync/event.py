@@ -31,8 +31,9 @@ class Event:
     isSet = is_set  # noqa: N815 - the deprecated alias threading still has
 
     def set(self) -> None:
-        self._event.set()
+        # Recorded before the flag goes up, so no waiter it wakes can record its wake-up first.
         self._emit({"seq": 0, "ts": 0.0, "sim": 0.0, "thread": "", "kind": "event.set", "event": self.name})
+        self._event.set()
 
     def clear(self) -> None:
         self._event.clear()

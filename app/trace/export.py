@@ -159,6 +159,11 @@ class JsonlWriter(_Batched):
 
 # What a kind does in the Chrome trace.
 _OTHER, _OPEN, _CLOSE, _WAIT = 0, 1, 2, 3
+#: Kinds that start or end a flow arrow (docs/trace-format.md, "Flow arrows").
+_FLOW_KINDS = frozenset({"barrier.arrive", "barrier.pass", "event.set", "event.wait"})
+#: Released rounds kept waiting for their passes, at most (a pass that never comes, e.g. the
+#: file closed mid-release, must not make memory grow on a long run).
+_OPEN_ROUNDS = 1024
 
 
 class ChromeTraceWriter(_Batched):
@@ -169,6 +174,10 @@ class ChromeTraceWriter(_Batched):
     ``i``) whose ``args`` is the whole record, ``seq`` and ``sim`` included; an end's args
     join its span's in Perfetto (a broken wait shows its ``cause`` there). The header, if
     given, is the trace's ``otherData``.
+
+    Besides, flow arrows (a ``s``/``f`` pair each, no ``args``): from a barrier round's last
+    arrival to each other thread it released, and from an ``event.set`` to each wait it
+    ended. Only open rounds and waits in progress are kept for them, never history.
     """
 
     def __init__(
@@ -190,6 +199,12 @@ class ChromeTraceWriter(_Batched):
         self._tids: dict[str, int] = {}
         self._open: dict[str, list[str]] = {}
         self._last_ts = 0.0
+        # Flow arrows. Only what is still open is kept: rounds released but not yet passed
+        # by all, and the waits in progress. (barrier, gen) -> [tid, ts, passes to come];
+        # event -> {waiting thread: (tid, ts) of the latest set since its wait began, or None}.
+        self._rounds: dict[tuple[Any, Any], list[Any]] = {}
+        self._waiting: dict[Any, dict[str, tuple[int, float] | None]] = {}
+        self._flow_ids = 0
         head = b'{"displayTimeUnit":"ms",'
         if header is not None:
             head += b'"otherData":' + dumps_line(header).rstrip(b"\n") + b","
@@ -234,6 +249,8 @@ class ChromeTraceWriter(_Batched):
                 )
             role, cat, extra = kinds.get(kind) or self._classify(kind)
             ts = rec["ts"] * 1e6
+            if kind in _FLOW_KINDS:  # before the record's own event: an arrow ends inside its span
+                self._flow(rec, kind, thread, tid, ts, w)
             if role == _OTHER:
                 event = {
                     "ph": "i",
@@ -299,6 +316,70 @@ class ChromeTraceWriter(_Batched):
         self._last_ts = max(self._last_ts, records[-1]["ts"] * 1e6)
         self._file.write(out.getbuffer())
         self.count += len(records)
+
+    def _flow(
+        self, rec: Record, kind: str, thread: str, tid: int, ts: float, w: Callable[[bytes], Any]
+    ) -> None:
+        """Keep what flow arrows need, and write an arrow (its ``s`` and ``f``) once its end
+        is known: at a ``barrier.pass`` of a released round (from the round's last arrival),
+        or at an ``event.wait`` that ended true (from the latest ``event.set`` since it began).
+        """
+        if kind == "event.wait":
+            phase = rec.get("phase")
+            name = rec.get("event")
+            if phase == "begin":
+                self._waiting.setdefault(name, {})[thread] = None
+            elif phase == "end":
+                waiters = self._waiting.get(name)
+                source = waiters.pop(thread, None) if waiters is not None else None
+                if waiters is not None and not waiters:
+                    del self._waiting[name]
+                if source is not None and rec.get("result") is True:
+                    self._arrow("event", "set " + str(name), source, tid, ts, w)
+        elif kind == "event.set":
+            waiters = self._waiting.get(rec.get("event"))
+            if waiters:
+                for waiter in waiters:
+                    if waiter != thread:
+                        waiters[waiter] = (tid, ts)
+        elif kind == "barrier.arrive":
+            parties = rec.get("parties")
+            if parties is not None and parties > 1 and rec.get("index") == parties - 1:
+                rounds = self._rounds
+                if len(rounds) >= _OPEN_ROUNDS:  # passes that will never come: forget the oldest
+                    del rounds[next(iter(rounds))]
+                rounds[(rec.get("barrier"), rec.get("gen"))] = [tid, ts, parties - 1]
+        else:  # barrier.pass
+            key = (rec.get("barrier"), rec.get("gen"))
+            released = self._rounds.get(key)
+            if released is not None and released[0] != tid:
+                self._arrow("barrier", "release " + str(key[0]), (released[0], released[1]), tid, ts, w)
+                released[2] -= 1
+                if released[2] <= 0:
+                    del self._rounds[key]
+
+    def _arrow(
+        self, cat: str, name: str, source: tuple[int, float], tid: int, ts: float, w: Callable[[bytes], Any]
+    ) -> None:
+        """One flow arrow: ``s`` at the source (bound to the slice open there: the last
+        arrival's wait, or the set instant), ``f`` at the end, bound (``bp: "e"``) to the
+        span the end closes (the released wait), so it is written before that span's ``E``."""
+        self._flow_ids += 1
+        fid = self._flow_ids
+        w(b",")
+        w(
+            orjson.dumps(
+                {"ph": "s", "id": fid, "pid": 1, "tid": source[0], "ts": source[1], "cat": cat, "name": name},
+                option=_NL,
+            )
+        )
+        w(b",")
+        w(
+            orjson.dumps(
+                {"ph": "f", "bp": "e", "id": fid, "pid": 1, "tid": tid, "ts": ts, "cat": cat, "name": name},
+                option=_NL,
+            )
+        )
 
     def _trailer(self) -> bytes:
         """End the spans still open at the last timestamp, then the array and the object."""

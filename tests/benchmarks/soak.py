@@ -72,6 +72,7 @@ def soak(orders: int, faults: str, restart: RestartPolicy) -> dict[str, object]:
         "rss_mib_at_10pct": round(early or end, 1),
         "rss_mib_end": round(end, 1),
         "growth_ratio": round(end / (early or end), 3),
+        "watchdog_fired": kitchen.watchdog.fired,
         "trace_records": rec.total,
         "trace_ring": len(rec.snapshot()),
     }
