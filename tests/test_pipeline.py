@@ -520,8 +520,11 @@ def test_bad_workers_are_one_line(value, message):
 
 
 def test_workers_flag_sets_only_the_stages_it_names():
-    config = SPEC.configure(SPEC.default_config(), {"workers": {"transform": 6}})
-    assert config.workers == (2, 6, 2)
+    # The phases scene has a --workers too (a number): the text is read by the scene's own flag.
+    given = SPEC.read_flags({"workers": "transform=6", "items": 5})
+    assert given == {"workers": {"transform": 6}, "items": 5}
+    config = SPEC.configure(SPEC.default_config(), given)
+    assert config.workers == (2, 6, 2) and config.items == 5
 
 
 # -- the window ------------------------------------------------------------------------------------

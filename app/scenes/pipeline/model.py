@@ -38,214 +38,34 @@ import itertools
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
 
-from app.engine.budget import RestartBudget, RestartPolicy
+from app.engine.budget import RestartBudget
 from app.engine.clock import ShutdownRequested, SimClock
-from app.engine.faults import FaultPlan, SpecError, round_rng
+from app.engine.faults import round_rng
 from app.engine.simulation import Simulation
 from app.engine.workers import WorkerHost
+from app.scenes.pipeline.config import (
+    DEAD_LETTERS_KEPT,
+    DEFAULT_RESTART,
+    DONE_KINDS,
+    FAULT_KINDS,
+    MAX_ITEMS,
+    MAX_WORKERS,
+    MIN_WORKERS,
+    STAGES,
+    PipelineConfig,
+    ScaleStep,
+    parse_workers,
+    queue_name,
+)
 from app.scenes.pipeline.metrics import Level, LogHistogram
+from app.scenes.pipeline.parts import Batch, Buffer, Item, Stage, WorkerSlot
 from app.sync import BrokenBarrierError, Event, Phaser
 from app.trace.recorder import TraceRecorder
-
-STAGES = ("load", "transform", "save")
-#: The record a stage's worker makes when it has done its part of an item.
-DONE_KINDS = ("item.loaded", "item.transformed", "item.written")
-FAULT_KINDS = ("crash", "poison", "slow")
-MIN_WORKERS, MAX_WORKERS = 1, 8
-MAX_ITEMS = 10_000_000
-#: How many dead letters the summary and the model keep (the count is kept in full).
-DEAD_LETTERS_KEPT = 100
-#: A pool's default restart budget: 20 restarts in 30 simulated seconds. At speed "max"
-#: simulated time runs 1000x, so the window is 30 ms of wall time, in which a 1 % crash
-#: rate at full speed makes about 5 crashes; 20 leaves room for bursts and still stops a
-#: crash loop within milliseconds.
-DEFAULT_RESTART = RestartPolicy(max_restarts=20, window_s=30.0)
-
-
-def queue_name(into: int) -> str:
-    """The queue that feeds stage ``into`` (1 or 2), as summaries name it."""
-    return f"{STAGES[into - 1]}->{STAGES[into]}"
-
-
-@dataclass(frozen=True)
-class ScaleStep:
-    """A scenario's scaling: at ``at_s`` simulated seconds after the start, ``stage`` gets
-    ``workers`` workers."""
-
-    at_s: float
-    stage: str
-    workers: int
-
-
-def parse_workers(text: str) -> dict[str, int]:
-    """``"load=2,transform=4,save=2"`` (any subset) -> counts; a bad one is a one-line ValueError."""
-    out: dict[str, int] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        name = name.strip().lower()
-        if not sep:
-            raise ValueError(f"workers {part!r} needs a count, as in {name or 'load'}=2")
-        if name not in STAGES:
-            raise ValueError(f"unknown stage {name!r} (known: {', '.join(STAGES)})")
-        if name in out:
-            raise ValueError(f"stage {name!r} is given twice")
-        try:
-            n = int(value)
-        except ValueError:
-            raise ValueError(f"workers for {name!r} must be a whole number, got {value.strip()!r}") from None
-        if not MIN_WORKERS <= n <= MAX_WORKERS:
-            raise ValueError(f"workers for {name!r} must be from {MIN_WORKERS} to {MAX_WORKERS}, got {n}")
-        out[name] = n
-    if not out:
-        raise ValueError("workers needs at least one stage, as in load=2,transform=4,save=2")
-    return out
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    items: int = 0  # fed when the pipeline starts (a headless run's length)
-    workers: tuple[int, int, int] = (2, 4, 2)  # per stage, in STAGES order
-    # Items per batch, at most. Every worker of a stage meets the others at the end of each
-    # batch, so a batch costs each worker two context switches: 32 keeps that to about half
-    # a switch per item at "max" (8 would be two). The window starts with 8, to be watched.
-    batch_size: int = 32
-    queue_capacity: int = 64  # items each queue between two stages holds, at most
-    #: Simulated seconds one item takes in each stage (a range, drawn per item and attempt).
-    work_s: tuple[tuple[float, float], ...] = ((0.2, 0.6), (0.4, 1.2), (0.2, 0.5))
-    max_attempts: int = 3  # failures an item may have before it is dead-lettered
-    slow_x: float = 6.0  # a slow worker takes this many times as long...
-    slow_items: int = 4  # ...for this many items
-    max_speed_slow_s: float = 0.002  # wall seconds a slow item takes at "max", where sim time is 0
-    scale: tuple[ScaleStep, ...] = ()
-    faults: FaultPlan = field(default_factory=lambda: FaultPlan(FAULT_KINDS))
-    restart: RestartPolicy = DEFAULT_RESTART
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.items <= MAX_ITEMS:
-            raise SpecError(f"items must be from 0 to {MAX_ITEMS}, got {self.items}")
-        if len(self.workers) != len(STAGES):
-            raise SpecError(f"workers needs one count per stage ({', '.join(STAGES)})")
-        for name, n in zip(STAGES, self.workers, strict=True):
-            if not MIN_WORKERS <= n <= MAX_WORKERS:
-                raise SpecError(f"the {name} stage has {MIN_WORKERS} to {MAX_WORKERS} workers, got {n}")
-        if not 1 <= self.batch_size <= 1000:
-            raise SpecError(f"batch_size must be from 1 to 1000, got {self.batch_size}")
-        if not 1 <= self.queue_capacity <= 10_000:
-            raise SpecError(f"queue_capacity must be from 1 to 10000, got {self.queue_capacity}")
-        if len(self.work_s) != len(STAGES):
-            raise SpecError("work_s needs one [shortest, longest] range per stage")
-        for name, (lo, hi) in zip(STAGES, self.work_s, strict=True):
-            if not 0 < lo <= hi:
-                raise SpecError(f"the {name} stage's work time must be positive and ordered, got {lo}..{hi}")
-        if not 1 <= self.max_attempts <= 100:
-            raise SpecError(f"max_attempts must be from 1 to 100, got {self.max_attempts}")
-        if not 1 <= self.slow_x <= 100:
-            raise SpecError(f"slow_x must be from 1 to 100, got {self.slow_x}")
-        for step in self.scale:
-            if step.stage not in STAGES:
-                raise SpecError(f"scale: unknown stage {step.stage!r} (known: {', '.join(STAGES)})")
-            if not MIN_WORKERS <= step.workers <= MAX_WORKERS:
-                raise SpecError(
-                    f"scale: workers must be from {MIN_WORKERS} to {MAX_WORKERS}, got {step.workers}"
-                )
-            if step.at_s < 0:
-                raise SpecError(f"scale: at_s must not be negative, got {step.at_s}")
 
 
 class _Crash(Exception):
     """The injected fault: a worker's code raises mid-item."""
-
-
-class _Poison(Exception):
-    """A poison item: processing it fails, on every attempt."""
-
-
-class Item:
-    """One item in flight. Made when it is loaded; dropped when it leaves the pipeline."""
-
-    __slots__ = ("attempts", "fault", "fault_stage", "id", "t0", "worker")
-
-    def __init__(self, item_id: int, fault: str, fault_stage: int) -> None:
-        self.id = item_id
-        self.attempts = 0  # failed attempts so far
-        self.fault = fault  # "", or a fault of the plan, at ``fault_stage``
-        self.fault_stage = fault_stage
-        self.t0 = 0.0  # perf_counter when it was first taken (for its latency)
-        self.worker = ""  # who did the last part of it
-
-
-class Buffer:
-    """The bounded queue into a stage. ``reserved``: places the stage before it has claimed
-    for the items of its batch under way, so publishing that batch never waits."""
-
-    __slots__ = ("capacity", "items", "level", "reserved")
-
-    def __init__(self, capacity: int, now: float) -> None:
-        self.capacity = capacity
-        self.items: deque[Item] = deque()
-        self.reserved = 0
-        self.level = Level(now)
-
-    def room(self) -> int:
-        return self.capacity - len(self.items) - self.reserved
-
-
-class Batch:
-    __slots__ = ("closing", "done", "items", "number", "taken")
-
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.taken = 0  # items taken into this batch (failed ones too): at most batch_size
-        self.items: set[Item] = set()  # in this batch now: being worked on, or done
-        self.done: list[Item] = []  # done, in the order they were finished
-        self.closing = False  # a worker found it complete: the others come to the barrier
-
-
-class WorkerSlot:
-    __slots__ = ("alive", "busy", "busy_s", "depth", "done", "name", "pending", "slow_left", "stage")
-
-    def __init__(self, name: str, stage: int) -> None:
-        self.name = name
-        self.stage = stage
-        self.alive = True
-        self.busy = False  # working on an item
-        self.pending = ""  # a crash asked for on demand; taken (under the lock) exactly once
-        self.slow_left = 0  # items it will still take slowly
-        self.depth = -1  # the input queue's depth after it took its item (-1: no queue)
-        # Counted by the worker alone (no lock on the hot path); added to its stage's
-        # totals when it ends.
-        self.done = 0
-        self.busy_s = 0.0
-
-
-class Stage:
-    def __init__(self, index: int, lock: threading.Lock, inbox: Buffer | None, outbox: Buffer | None) -> None:
-        self.index = index
-        self.name = STAGES[index]
-        self.cv = threading.Condition(lock)
-        self.waiters = 0  # workers waiting on cv (so a notify is made only when someone hears it)
-        self.inbox = inbox
-        self.outbox = outbox
-        self.retry: deque[Item] = deque()  # sent back by the monitor; taken before the inbox
-        self.batch = Batch(0)
-        self.phaser: Phaser  # set by the pipeline
-        self.slots: dict[str, WorkerSlot] = {}  # the living workers
-        self.numbers = itertools.count(1)
-        self.target = 0  # the pool size asked for
-        self.leave_pending = 0  # workers asked to leave that have not left yet
-        self.restarts_pending = 0  # crashed workers waiting for their backoff
-        self.done = 0  # items this stage's departed workers did their part of
-        self.failed = 0
-        self.crashes = 0
-        self.batches = 0
-        self.busy_s = 0.0  # wall seconds its departed workers spent working on items
-        self.pool: Level  # living workers over time (for utilisation)
-        self.peak_target = 0
 
 
 class Pipeline(Simulation):
@@ -1146,6 +966,8 @@ _LEAVE = object()
 
 
 __all__ = [
+    "DEAD_LETTERS_KEPT",
+    "DEFAULT_RESTART",
     "DONE_KINDS",
     "FAULT_KINDS",
     "MAX_ITEMS",
