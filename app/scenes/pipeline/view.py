@@ -285,15 +285,17 @@ def _worker_started(v: PipelineView, r: Record) -> None:
         st.workers[thread] = WorkerView(thread, st.name, IDLE, r["ts"])
     elif w.state not in (JOINING, WORKING, BLOCKED, AT_BARRIER):  # a restart, placed already
         w.state, w.since = IDLE, r["ts"]
-    _trim(st)
+    _trim(v, st)
     v._workers_changed(st, r["ts"])
 
 
-def _trim(st: StageView) -> None:
-    """At most a pool's worth of departed workers stay on show."""
+def _trim(v: PipelineView, st: StageView) -> None:
+    """At most a pool's worth of departed workers stay on show (and in memory)."""
     gone = [n for n, w in st.workers.items() if w.state in (LEFT, STOPPED)]
     while len(st.workers) > 12 and gone:
-        del st.workers[gone.pop(0)]
+        name = gone.pop(0)
+        del st.workers[name]
+        v.threads.pop(name, None)
 
 
 def _register(v: PipelineView, r: Record) -> None:
@@ -427,6 +429,7 @@ def _restarted(v: PipelineView, r: Record) -> None:
     st = v.stages[i]
     fresh = st.workers.pop(new, None) or WorkerView(new, st.name, JOINING, r["ts"])
     v.threads[new] = i
+    v.threads.pop(old, None)
     st.workers = {(new if n == old else n): (fresh if n == old else w) for n, w in st.workers.items()}
     if new not in st.workers:
         st.workers[new] = fresh
@@ -443,10 +446,12 @@ def _left(v: PipelineView, r: Record) -> None:
 def _stopped(v: PipelineView, r: Record) -> None:
     w = v.worker(r["thread"])
     if w is None:
+        v.threads.pop(r["thread"], None)  # replaced already by its restart
         return
     st = v.stages[v.threads[r["thread"]]]
     if w.state == LEFT:
         st.workers.pop(w.name, None)  # it has gone: its place is free
+        v.threads.pop(w.name, None)
     elif w.state not in (CRASHED, RESTARTING):
         w.state, w.since = STOPPED, r["ts"]
     v._workers_changed(st, r["ts"])
