@@ -68,10 +68,11 @@ class PipelineConfig:
     items: int = 0  # fed when the pipeline starts (a headless run's length)
     workers: tuple[int, int, int] = (2, 4, 2)  # per stage, in STAGES order
     # Items per batch, at most. Every worker of a stage meets the others at the end of each
-    # batch, so a batch costs each worker two context switches: 32 keeps that to about half
-    # a switch per item at "max" (8 would be two). The window starts with 8, to be watched.
-    batch_size: int = 32
-    queue_capacity: int = 64  # items each queue between two stages holds, at most
+    # batch, so a batch costs each waiting worker two context switches: with 2/4/2 workers,
+    # batches of 64 keep that to a quarter of a switch per item at "max" (8 would be two).
+    # The window starts with 8, so that each round can be watched.
+    batch_size: int = 64
+    queue_capacity: int = 128  # items each queue between two stages holds, at most
     #: Simulated seconds one item takes in each stage (a range, drawn per item and attempt).
     work_s: tuple[tuple[float, float], ...] = ((0.2, 0.6), (0.4, 1.2), (0.2, 0.5))
     max_attempts: int = 3  # failures an item may have before it is dead-lettered

@@ -138,6 +138,9 @@ class Pipeline(Simulation):
         self._steps: deque[ScaleStep] = deque(sorted(self.config.scale, key=lambda s: s.at_s))
         # Set on shutdown: a slow item at "max" waits on it in wall time (untraced).
         self._stop_wall = threading.Event()
+        # The pause gate's plain flag, read between items (the traced Event's is_set is a
+        # call more; a read records nothing either way).
+        self._running = self.clock.pause_gate._event.is_set
 
     # -- public controls (any thread) -------------------------------------------------------
     def start(self) -> None:
@@ -335,10 +338,8 @@ class Pipeline(Simulation):
                     if self._drain_done:
                         self._finish_drain()
                     continue
-                item: Item | None = got  # type: ignore[assignment]
-                self._started(st, w, item)  # type: ignore[arg-type]
-                while item is not None:  # items back to back: one record each
-                    item = self._process(st, w, item)
+                self._started(st, w, got)  # type: ignore[arg-type]
+                self._items(st, w, got)  # type: ignore[arg-type]
         except _Crash as exc:
             self._crashed(st, w, exc)
         except BrokenBarrierError:
@@ -416,33 +417,6 @@ class Pipeline(Simulation):
             self.clock.wait_gate()  # paused: nothing new starts until resumed
             blocked_on = ""
 
-    def _claim_next(self, st: Stage, w: WorkerSlot) -> Item | None:
-        """The next item of the batch if one can be taken at once (the fast path between
-        items); None when ``_claim`` must decide (block, close the batch, leave, pause)."""
-        out = st.outbox
-        with st.cv:
-            b = st.batch
-            if (
-                b.closing
-                or st.leave_pending
-                or b.taken >= self._batch_size
-                or (out is not None and out.capacity - len(out.items) - out.reserved <= 0)
-                or not self.clock.pause_gate.is_set()
-                or self.clock.shutdown.is_set()
-            ):
-                return None
-            item = self._take_locked(st)
-            if item is None:
-                return None
-            if st.inbox is not None:
-                w.depth = len(st.inbox.items)
-            b.taken += 1
-            b.items.add(item)
-            if out is not None:
-                out.reserved += 1
-            w.busy = True
-            return item
-
     def _take_locked(self, st: Stage) -> Item | None:
         if st.retry:
             return st.retry.popleft()
@@ -451,7 +425,7 @@ class Pipeline(Simulation):
             if not inbox.items:
                 return None
             item = inbox.items.popleft()
-            inbox.level.set(len(inbox.items), time.perf_counter())
+            inbox.level.set(len(inbox.items), time.perf_counter())  # for the mean depth
             up = self.stages[st.index - 1]
             if up.waiters and inbox.capacity - len(inbox.items) - inbox.reserved >= self._room_wake:
                 # Room came free. Wake one worker of the stage before once there is room
@@ -495,42 +469,75 @@ class Pipeline(Simulation):
             fields["depth"] = w.depth
         self.recorder.record("item.started", **fields)
 
-    def _process(self, st: Stage, w: WorkerSlot, item: Item) -> Item | None:
-        """Do the stage's part of ``item`` and put it in the batch (or hand it to the
-        monitor); returns the next item if ``w`` could take one at once."""
-        t0 = time.perf_counter()
-        # The common case at "max" (no fault, nothing asked for, no time to spend) is a
-        # straight line; everything else takes the long way.
-        if (item.fault or w.pending or w.slow_left or not self.clock.is_max) and not self._do(
-            st, w, item, item.attempts + 1
-        ):
-            return None
-        busy = time.perf_counter() - t0
-        # No lock: the batch cannot be published (nor replaced) before this worker arrives
-        # at the barrier, and the phaser's lock orders these writes before the action's reads.
-        w.busy = False
-        item.worker = w.name
-        st.batch.done.append(item)
-        w.done += 1
-        w.busy_s += busy
-        nxt = self._claim_next(st, w)
-        rec = {
-            "seq": 0,
-            "ts": 0.0,
-            "sim": 0.0,
-            "thread": "",
-            "kind": DONE_KINDS[st.index],
-            "item": item.id,
-            "stage": st.name,
-            "worker": w.name,
-            "busy": busy,
-        }
-        if nxt is not None:
+    def _items(self, st: Stage, w: WorkerSlot, item: Item) -> None:
+        """Work on ``item``, then on every item ``w`` can take at once after it: the hot
+        loop of a run at "max" (every lookup it can, made once)."""
+        lock = self._plock  # the stage's condition wraps it; taken plainly here, no waiting
+        out = st.outbox
+        batch_size = self._batch_size
+        running = self._running
+        stopping = self._stop_wall.is_set
+        take = self._take_locked
+        emit = self._emit
+        perf = time.perf_counter
+        clock = self.clock
+        kind, stage, name = DONE_KINDS[st.index], st.name, w.name
+        while True:
+            t0 = perf()
+            # No fault, nothing asked for, no time to spend: the straight line; else the long way.
+            if (item.fault or w.pending or w.slow_left or not clock.is_max) and not self._do(
+                st, w, item, item.attempts + 1
+            ):
+                return  # it failed: the monitor has it
+            busy = perf() - t0
+            # No lock: the batch cannot be published (nor replaced) before this worker
+            # arrives at the barrier; the phaser's lock orders these writes before the action.
+            b = st.batch
+            item.worker = name
+            b.done.append(item)
+            w.done += 1
+            w.busy_s += busy
+            # The next item, if it can be taken at once; else _claim decides (block, close
+            # the batch, leave, pause).
+            nxt = None
+            with lock:
+                if not (
+                    b.closing
+                    or st.leave_pending
+                    or b.taken >= batch_size
+                    or (out is not None and out.capacity - len(out.items) - out.reserved <= 0)
+                    or not running()
+                    or stopping()
+                ):
+                    nxt = take(st)
+                    if nxt is not None:
+                        b.taken += 1
+                        b.items.add(nxt)
+                        if out is not None:
+                            out.reserved += 1
+                        if st.inbox is not None:
+                            w.depth = len(st.inbox.items)
+                        w.busy = True
+            rec = {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": kind,
+                "item": item.id,
+                "stage": stage,
+                "worker": name,
+                "busy": busy,
+            }
+            if nxt is None:
+                w.busy = False
+                emit(rec)
+                return
             rec["next"] = nxt.id
             if w.depth >= 0:
                 rec["depth"] = w.depth
-        self._emit(rec)
-        return nxt
+            emit(rec)
+            item = nxt
 
     def _do(self, st: Stage, w: WorkerSlot, item: Item, attempt: int) -> bool:
         """Spend the item's work time and carry out its faults; False when it failed (it is
