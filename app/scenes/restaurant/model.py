@@ -370,7 +370,27 @@ class Kitchen(Simulation):
 
         ``leaving`` is the round the chef has just finished: leaving it and taking the next
         happen under one hold of the lock (one hand-off per chef per round, not two).
+
+        Fast path, without the lock: leaving a round that was served and is already closed
+        (by the first chef out) only notes the exit, and the round that chef opened is this
+        chef's if it is a member. Neither can change under us: a closed round never reopens,
+        and a round this chef belongs to cannot close before this chef has left it.
         """
+        if leaving is not None:
+            rnd, ok, _ = leaving
+            if ok and rnd.served and self._round is not rnd:
+                rnd.exits.add(st.name)
+                st.last_round = rnd.id
+                st.order = 0
+                leaving = None
+                nxt = self._round
+                if (
+                    nxt is not None
+                    and st.name in nxt.members
+                    and nxt.id > rnd.id
+                    and not self.shutting_down
+                ):
+                    return nxt
         while True:
             with self._lock:
                 if leaving is not None:
@@ -548,8 +568,8 @@ class Kitchen(Simulation):
                 self._queue.appendleft(order)
                 self.recorder.record("order.requeued", order=order.id, cause=rnd.cause)
         self._round = None
-        if self._queue:
-            self.order_ready.set()
+        if self._queue and not self.order_ready.is_set():
+            self.order_ready.set()  # cleared only under this lock: set stays set
         self._cv.notify_all()
 
     # -- crash, walk-out, supervision -----------------------------------------------------
