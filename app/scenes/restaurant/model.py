@@ -450,8 +450,18 @@ class Kitchen(Simulation):
             rnd.burn = "plan"
         self._round = rnd
         self.rounds += 1
-        self.recorder.record(
-            "order.started", order=order.id, attempt=order.attempts, round=rnd.id, stations=members
+        self.recorder.emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "order.started",
+                "order": order.id,
+                "attempt": order.attempts,
+                "round": rnd.id,
+                "stations": members,
+            }
         )
         self._cv.notify_all()
         return rnd
