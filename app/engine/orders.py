@@ -57,7 +57,7 @@ class OrderBook:
             first = self._next
             self._next += count
             orders = [Order(i) for i in range(first, first + count)]
-            self._open.update(zip(range(first, first + count), orders))
+            self._open.update(zip(range(first, first + count), orders, strict=True))
         emit = self._emit
         for order_id in range(first, first + count):
             emit({"seq": 0, "ts": 0.0, "sim": 0.0, "thread": "", "kind": "order.placed", "order": order_id})

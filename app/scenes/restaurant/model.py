@@ -240,7 +240,7 @@ class Kitchen(Simulation):
         """Durations and fault of one attempt: a function of seed, order and attempt only."""
         rng = round_rng(self.config.seed, order_id, attempt)
         lo, hi = self.config.prep_s
-        parts = dict(zip(members, rng.uniforms(lo, hi, len(members))))
+        parts = dict(zip(members, rng.uniforms(lo, hi, len(members)), strict=True))
         faults = self.config.faults
         return parts, faults.draw(rng, members) if faults.rates else None
 
@@ -384,12 +384,7 @@ class Kitchen(Simulation):
                 st.order = 0
                 leaving = None
                 nxt = self._round
-                if (
-                    nxt is not None
-                    and st.name in nxt.members
-                    and nxt.id > rnd.id
-                    and not self.shutting_down
-                ):
+                if nxt is not None and st.name in nxt.members and nxt.id > rnd.id and not self.shutting_down:
                     return nxt
         while True:
             with self._lock:
@@ -421,7 +416,7 @@ class Kitchen(Simulation):
                 self.order_ready.wait(5.0)
 
     def _all_ready_locked(self) -> bool:
-        for s in self.stations.values():
+        for s in self.stations.values():  # noqa: SIM110 - a loop: no generator per round
             if s.on_duty and not s.alive:
                 return False
         return True
