@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.engine.budget import RestartBudget, RestartPolicy
 from app.engine.clock import ShutdownRequested, SimClock
@@ -85,10 +86,10 @@ class KitchenConfig:
             raise SpecError("max_attempts must be at least 1")
 
     @classmethod
-    def with_station_count(cls, n: int, **kw: object) -> KitchenConfig:
+    def with_station_count(cls, n: int, **kw: Any) -> KitchenConfig:
         """``n`` stations: the three defaults, then numbered extras."""
         names = list(DEFAULT_STATIONS[:n]) + [f"station-{i + 1}" for i in range(3, n)]
-        return cls(stations=tuple(names), **kw)  # type: ignore[arg-type]
+        return cls(stations=tuple(names), **kw)
 
 
 @dataclass
