@@ -93,15 +93,30 @@ class SplitMix:
     def uniform(self, a: float, b: float) -> float:
         return a + (b - a) * self.random()
 
+    def uniforms(self, a: float, b: float, n: int) -> list[float]:
+        """``[self.uniform(a, b) for _ in range(n)]``, the same numbers, in one call."""
+        z0 = self._state
+        span = b - a
+        out = []
+        for _ in range(n):
+            z0 = z = (z0 + 0x9E3779B97F4A7C15) & _MASK
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+            out.append(a + span * (((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0)))
+        self._state = z0
+        return out
+
     def choice(self, seq: list[str]) -> str:
         return seq[int(self.random() * len(seq))]
 
 
 def round_rng(seed: int, *key: object) -> SplitMix | random.Random:
     """A generator that depends only on the seed and ``key`` (never on thread timing)."""
-    if all(isinstance(k, int) for k in key):
-        mixed = seed & _MASK
-        for k in key:
-            mixed = ((mixed ^ (k & _MASK)) * 0x100000001B3 + 0x9E3779B97F4A7C15) & _MASK
+    mixed = seed & _MASK
+    for k in key:
+        if not isinstance(k, int):
+            break
+        mixed = ((mixed ^ (k & _MASK)) * 0x100000001B3 + 0x9E3779B97F4A7C15) & _MASK
+    else:
         return SplitMix(mixed)
     return random.Random(":".join(map(str, (seed, *key))))

@@ -11,6 +11,7 @@ import time
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
@@ -28,7 +29,7 @@ def ensure_app() -> tuple[QApplication, bool]:
     QApplication.setApplicationName(APP_NAME)
     existing = QApplication.instance()
     if existing is not None:
-        return existing, False  # type: ignore[return-value]
+        return cast(QApplication, existing), False
     app = QApplication(sys.argv[:1])
     app.setDesktopFileName("kitchen-sync")  # matches resources/kitchen-sync.desktop
     return app, True

@@ -48,7 +48,8 @@ def bind_thread_name(name: str) -> None:
 def thread_name() -> str:
     """The trace name of the calling thread."""
     try:
-        return _local.name  # type: ignore[no-any-return]
+        name: str = _local.name
+        return name
     except AttributeError:
         name = threading.current_thread().name
         _local.name = name

@@ -6,6 +6,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
@@ -224,7 +225,7 @@ class DiceScene(SceneBase):
 
     @property
     def game(self) -> DiceGame | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("DiceGame | None", self.sim)
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import html
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor
@@ -100,7 +101,7 @@ class LabScene(SceneBase):
 
     @property
     def bench(self) -> LabBench | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("LabBench | None", self.sim)
 
     # -- building -----------------------------------------------------------------------------
     def _build(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
@@ -38,7 +39,7 @@ class OrchestratorScene(SceneBase):
 
     @property
     def system(self) -> Orchestrator | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("Orchestrator | None", self.sim)
 
     def _build(self) -> None:
         b = self.button

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
@@ -72,7 +73,7 @@ class PhasesScene(SceneBase):
 
     @property
     def computation(self) -> PhasedComputation | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("PhasedComputation | None", self.sim)
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -42,7 +43,7 @@ class RestaurantScene(SceneBase):
 
     @property
     def kitchen(self) -> Kitchen | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("Kitchen | None", self.sim)
 
     # -- building ---------------------------------------------------------------------
     def _build(self) -> None:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.engine.budget import RestartBudget, RestartPolicy
 from app.engine.clock import ShutdownRequested, SimClock
@@ -85,10 +86,10 @@ class KitchenConfig:
             raise SpecError("max_attempts must be at least 1")
 
     @classmethod
-    def with_station_count(cls, n: int, **kw: object) -> KitchenConfig:
+    def with_station_count(cls, n: int, **kw: Any) -> KitchenConfig:
         """``n`` stations: the three defaults, then numbered extras."""
         names = list(DEFAULT_STATIONS[:n]) + [f"station-{i + 1}" for i in range(3, n)]
-        return cls(stations=tuple(names), **kw)  # type: ignore[arg-type]
+        return cls(stations=tuple(names), **kw)
 
 
 @dataclass
@@ -159,6 +160,9 @@ class Kitchen(Simulation):
         self._round: Round | None = None
         self._round_ids = itertools.count(1)
         self._barrier: Barrier | None = None
+        #: The stations on duty, sorted, and as a frozenset: made again only when one walks
+        #: out or is hired (they change together with ``on_duty``, under the lock).
+        self._duty: tuple[list[str], frozenset[str]] | None = None
         self._burns_wanted = 0  # burns asked for that wait for a dish to spoil
         self._budget = RestartBudget(self.config.restart)
         self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
@@ -207,12 +211,23 @@ class Kitchen(Simulation):
         if n <= 0:
             return
         self._wanted -= n
-        members = sorted(name for name, s in self.stations.items() if s.on_duty)
-        for _ in range(n):
-            self._queue.append(self._new_order(members))
+        members = self._duty_locked()[0]
+        draw = self._draw_plan
+        orders = self.book.place_many(n)
+        for order in orders:
+            order.plan = (members, *draw(order.id, 1, members))
+        self._queue.extend(orders)
         if not self.order_ready.is_set():
             self.order_ready.set()
         self._cv.notify_all()
+
+    def _duty_locked(self) -> tuple[list[str], frozenset[str]]:
+        """The stations on duty, sorted, and as a set (cached until ``on_duty`` changes)."""
+        duty = self._duty
+        if duty is None:
+            members = sorted(n for n, s in self.stations.items() if s.on_duty)
+            duty = self._duty = (members, frozenset(members))
+        return duty
 
     def _new_order(self, members: list[str]) -> Order:
         """Place one order, its first attempt's plan drawn now (off the chefs' hot path)."""
@@ -226,8 +241,9 @@ class Kitchen(Simulation):
         """Durations and fault of one attempt: a function of seed, order and attempt only."""
         rng = round_rng(self.config.seed, order_id, attempt)
         lo, hi = self.config.prep_s
-        parts = {name: rng.uniform(lo, hi) for name in members}
-        return parts, self.config.faults.draw(rng, members)
+        parts = dict(zip(members, rng.uniforms(lo, hi, len(members)), strict=True))
+        faults = self.config.faults
+        return parts, faults.draw(rng, members) if faults.rates else None
 
     def place_order(self) -> int:
         """Queue one order now (a waiter's ticket: it shows in the queue at once, unlike
@@ -355,7 +371,22 @@ class Kitchen(Simulation):
 
         ``leaving`` is the round the chef has just finished: leaving it and taking the next
         happen under one hold of the lock (one hand-off per chef per round, not two).
+
+        Fast path, without the lock: leaving a round that was served and is already closed
+        (by the first chef out) only notes the exit, and the round that chef opened is this
+        chef's if it is a member. Neither can change under us: a closed round never reopens,
+        and a round this chef belongs to cannot close before this chef has left it.
         """
+        if leaving is not None:
+            rnd, ok, _ = leaving
+            if ok and rnd.served and self._round is not rnd:
+                rnd.exits.add(st.name)
+                st.last_round = rnd.id
+                st.order = 0
+                leaving = None
+                nxt = self._round
+                if nxt is not None and st.name in nxt.members and nxt.id > rnd.id and not self.shutting_down:
+                    return nxt
         while True:
             with self._lock:
                 if leaving is not None:
@@ -386,16 +417,19 @@ class Kitchen(Simulation):
                 self.order_ready.wait(5.0)
 
     def _all_ready_locked(self) -> bool:
-        return all(s.alive for s in self.stations.values() if s.on_duty)
+        for s in self.stations.values():  # noqa: SIM110 - a loop: no generator per round
+            if s.on_duty and not s.alive:
+                return False
+        return True
 
     def _open_round_locked(self) -> Round:
         order = self._queue.popleft()
         if self._wanted and len(self._queue) <= QUEUE_AHEAD // 2:
             self._top_up_locked()  # in batches, so the lock is not held longer per round
         order.attempts += 1
-        members = sorted(n for n, s in self.stations.items() if s.on_duty)
+        members, member_set = self._duty_locked()
         planned = order.plan
-        if planned is not None and order.attempts == 1 and planned[0] == members:
+        if planned is not None and order.attempts == 1 and (planned[0] is members or planned[0] == members):
             _, parts, fault = planned  # drawn when the order was placed, outside this lock
         else:
             parts, fault = self._draw_plan(order.id, order.attempts, members)
@@ -404,7 +438,7 @@ class Kitchen(Simulation):
             self._barrier = Barrier(
                 len(members), action=self._serve, name=self.unique_name("kitchen"), recorder=self.recorder
             )
-        rnd = Round(next(self._round_ids), order, frozenset(members), parts, fault, self._barrier)
+        rnd = Round(next(self._round_ids), order, member_set, parts, fault, self._barrier)
         if self._burns_wanted:
             rnd.burn = "demand"
             self._burns_wanted -= 1
@@ -412,8 +446,18 @@ class Kitchen(Simulation):
             rnd.burn = "plan"
         self._round = rnd
         self.rounds += 1
-        self.recorder.record(
-            "order.started", order=order.id, attempt=order.attempts, round=rnd.id, stations=members
+        self.recorder.emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "order.started",
+                "order": order.id,
+                "attempt": order.attempts,
+                "round": rnd.id,
+                "stations": members,
+            }
         )
         self._cv.notify_all()
         return rnd
@@ -424,21 +468,48 @@ class Kitchen(Simulation):
         fault = rnd.fault if rnd.fault is not None and rnd.fault.target == st.name else None
         kind = fault.kind if fault is not None and fault.kind != "burn" else ""
         source = "plan"
-        if not kind:
+        if not kind and st.pending:  # read without the lock; taken under it, exactly once
             kind, source = self._take_pending(st), "demand"
         st.state = PREPARING
         duration = rnd.parts[st.name]
-        self.recorder.record(
-            "part.started", station=st.name, order=rnd.order.id, round=rnd.id, duration=duration
+        emit = self.recorder.emit  # literal dicts: the same record as record() makes, cheaper
+        emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "part.started",
+                "station": st.name,
+                "order": rnd.order.id,
+                "round": rnd.id,
+                "duration": duration,
+            }
         )
         if kind:
             self._fault(kind, st, rnd, source)
         else:
-            done = self.clock.sleep(duration, lambda: rnd.abandoned or bool(st.pending))
+            clock = self.clock
+            if clock.is_max:  # what clock.sleep does at "max", without the callback
+                clock.check()
+                done = not (rnd.abandoned or st.pending)
+            else:
+                done = clock.sleep(duration, lambda: rnd.abandoned or bool(st.pending))
             kind = "" if done or rnd.abandoned else self._take_pending(st)
             if kind:
                 self._fault(kind, st, rnd, "demand")
-        self.recorder.record("part.done", station=st.name, order=rnd.order.id, round=rnd.id)
+        emit(
+            {
+                "seq": 0,
+                "ts": 0.0,
+                "sim": 0.0,
+                "thread": "",
+                "kind": "part.done",
+                "station": st.name,
+                "order": rnd.order.id,
+                "round": rnd.id,
+            }
+        )
         st.state = WAITING
         try:
             rnd.barrier.wait(self._barrier_timeout())
@@ -528,8 +599,8 @@ class Kitchen(Simulation):
                 self._queue.appendleft(order)
                 self.recorder.record("order.requeued", order=order.id, cause=rnd.cause)
         self._round = None
-        if self._queue:
-            self.order_ready.set()
+        if self._queue and not self.order_ready.is_set():
+            self.order_ready.set()  # cleared only under this lock: set stays set
         self._cv.notify_all()
 
     # -- crash, walk-out, supervision -----------------------------------------------------
@@ -550,6 +621,7 @@ class Kitchen(Simulation):
         with self._lock:
             st.alive = False
             st.on_duty = False
+            self._duty = None
             st.state = WALKED_OUT
             self.walkouts += 1
             self.recorder.record("worker.walked_out", station=st.name)
@@ -565,6 +637,7 @@ class Kitchen(Simulation):
         if self.shutting_down or st.on_duty:
             return
         st.on_duty = True
+        self._duty = None
         self.hires += 1
         self.recorder.record("worker.hired", station=st.name)
         self._start_chef(st)
