@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
@@ -66,7 +67,7 @@ class PipelineScene(SceneBase):
 
     @property
     def pipeline(self) -> Pipeline | None:
-        return self.sim  # type: ignore[return-value]
+        return cast("Pipeline | None", self.sim)
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -236,10 +237,10 @@ class PipelineScene(SceneBase):
     def _chosen_config(self) -> PipelineConfig:
         """The loaded config, with the items, seed and pool sizes chosen since."""
         items, seed = self._spins()
-        changes: dict[str, object] = {"workers": tuple(self.workers)}
+        workers = (self.workers[0], self.workers[1], self.workers[2])
         if (items, seed) != self._shown:
-            changes |= {"items": items, "seed": seed}
-        return dataclasses.replace(self.config, **changes)  # type: ignore[arg-type]
+            return dataclasses.replace(self.config, workers=workers, items=items, seed=seed)
+        return dataclasses.replace(self.config, workers=workers)
 
     @Slot()
     def start_pipeline(self) -> None:

@@ -333,13 +333,13 @@ class Pipeline(Simulation):
                 if got is _LEAVE:
                     self._leave(st, w)
                     return
-                if got is None:
+                if not isinstance(got, Item):  # the batch is complete: meet the others
                     phaser.arrive_and_await()
                     if self._drain_done:
                         self._finish_drain()
                     continue
-                self._started(st, w, got)  # type: ignore[arg-type]
-                self._items(st, w, got)  # type: ignore[arg-type]
+                self._started(st, w, got)
+                self._items(st, w, got)
         except _Crash as exc:
             self._crashed(st, w, exc)
         except BrokenBarrierError:
