@@ -329,11 +329,13 @@ def test_a_fault_asked_for_while_the_worker_takes_another_is_never_lost(systems)
 def test_a_second_fault_for_the_same_component_is_refused_not_dropped(systems):
     o = systems(speed=1.0, requests=None)
     o.start()
-    wait_for(lambda: o.components["Cache"].status == "starting")
-    o.inject("hang", "Cache")
+    # The API server waits for its dependencies (seconds at 1x) before it reads a fault asked
+    # for, so the second request meets the first still pending, whatever the machine's load.
+    wait_for(lambda: o.components["API server"].status == "waiting")
+    o.inject("hang", "API server")
     with pytest.raises(ValueError, match="already has a hang"):
-        o.inject("crash", "Cache")
-    wait_for(lambda: faults_at(o, "Cache") == {"hang": 1}, timeout=10)
+        o.inject("crash", "API server")
+    wait_for(lambda: faults_at(o, "API server") == {"hang": 1}, timeout=10)
 
 
 def test_an_init_fault_asked_for_mid_initialisation_is_applied(systems):
@@ -366,7 +368,8 @@ def test_time_in_states_survives_a_trace_ring_that_wraps():
     assert not rec.of_kind("state.changed")[:-1]  # only PROCESSING -> SHUTDOWN is left
     spent = o.summary()["time_in_state_s"]
     assert list(spent) == [INITIALIZING, READY, PROCESSING, SHUTDOWN]
-    assert spent[PROCESSING] > 0 and spent[READY] > 0 and spent[SHUTDOWN] == 0
+    # READY lasts half a millisecond at "max" (its hold is simulated time): it may round to 0.
+    assert spent[PROCESSING] > 0 and spent[READY] >= 0 and spent[SHUTDOWN] == 0
 
 
 def test_state_machine_adds_up_time_at_each_transition():
