@@ -10,7 +10,7 @@ pipeline does all it does in a run: batch barriers, back-pressure, fault draws, 
 
 Each repeat measures the baseline and then the pipeline, back to back; the ratio is the
 median of the repeats' ratios (a pair shares the machine's load of the moment: on two busy
-cores the raw figure alone moves by half). Prints one JSON line; bar (DESIGN.md): ratio >= 0.3.
+cores the raw figure alone moves by half). Prints one JSON line; bar (docs/quality-bars.md): ratio >= 0.3.
 """
 
 from __future__ import annotations

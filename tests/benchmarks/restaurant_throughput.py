@@ -8,7 +8,7 @@ Three cases, each a whole ``app.main(["run", "restaurant", ...])`` call in this 
 no trace, ``--trace FILE.jsonl`` and ``--chrome-trace FILE.json``. Each case run is paired
 with a raw-barrier run just before it (so a change in machine load hits both alike); the
 cases rotate order each repeat. The reported ratio is the median of a case's pair ratios.
-Prints one JSON line; bars (DESIGN.md): >= 0.5 without a trace, >= 0.35 with either.
+Prints one JSON line; bars (docs/quality-bars.md): >= 0.5 without a trace, >= 0.35 with either.
 ``--quick`` is a cheap smoke run (well under a second) for CI, not a measurement.
 """
 
