@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from app.engine.clock import parse_speed
 from app.engine.contract import Flag, flag_uses, read_late
 from app.engine.faults import SpecError
+from app.sync.control import STRATEGIES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -122,11 +123,38 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="|".join(dict.fromkeys(flag.metavar for _, flag in uses)) if late else first.metavar,
             help="; ".join(f"{scene}: {flag.help}" for scene, flag in uses),
         )
+    run.add_argument(
+        "--schedule",
+        choices=STRATEGIES,
+        default=None,
+        help="controlled mode: threads take turns and this strategy (seeded by --seed) picks "
+        "who is next, so a run repeats exactly; without it the operating system schedules",
+    )
+    run.add_argument(
+        "--pct-depth",
+        type=_positive_int,
+        default=None,
+        metavar="D",
+        help="pct: bug depth to aim at (default 3)",
+    )
+    run.add_argument(
+        "--replay",
+        metavar="TRACE.jsonl",
+        help="re-run the schedule recorded in a controlled run's trace, choice for choice",
+    )
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every trace record as JSON lines")
     run.add_argument("--chrome-trace", metavar="FILE.json", help="write a Chrome trace (opens in Perfetto)")
     run.add_argument("--json", action="store_true", help="print one JSON summary object, nothing else")
     sub.add_parser("selftest", help="drive the real window offscreen and check it holds")
     return parser
+
+
+def _check_run(args: argparse.Namespace) -> str | None:
+    if args.schedule and args.replay:
+        return "give --schedule or --replay, not both (a replay uses the trace's schedule)"
+    if args.pct_depth and args.schedule != "pct":
+        return "--pct-depth goes with --schedule pct"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from app.headless import run
 
+        problem = _check_run(args)
+        if problem:
+            print(f"kitchen-sync: error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
         try:
             return run(args)
         except SpecError as exc:

@@ -17,12 +17,14 @@ from typing import Any
 
 from app.engine.clock import SimClock
 from app.engine.contract import SceneSpec
+from app.engine.controlled import supervise
 from app.engine.faults import SpecError
 from app.engine.simulation import Simulation
 from app.scenes import registry
 from app.scenes.scenario import load_scenario
+from app.sync.control import ReplayStrategy, Scheduler, make_strategy
 from app.trace.export import ChromeTraceWriter, JsonlWriter
-from app.trace.format import trace_header
+from app.trace.format import TraceFormatError, read_trace, trace_header
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -64,11 +66,60 @@ def build_simulation(args: argparse.Namespace, recorder: TraceRecorder) -> tuple
     return spec, spec.build(config, clock, recorder, None)
 
 
+def make_scheduler(args: argparse.Namespace, recorder: TraceRecorder) -> Scheduler | None:
+    """The scheduler ``--schedule`` or ``--replay`` asks for (None: a free run)."""
+    if getattr(args, "replay", None):
+        header, choices = read_schedule(args.replay)
+        return Scheduler(ReplayStrategy(choices, header.get("schedule") or {}), recorder=recorder)
+    name = getattr(args, "schedule", None)
+    if not name:
+        return None
+    options = {"depth": args.pct_depth} if name == "pct" and getattr(args, "pct_depth", None) else {}
+    return Scheduler(make_strategy(name, args.seed or 0, **options), recorder=recorder)
+
+
+def read_schedule(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A trace's header and the schedule's choices in it (raises SpecError on a bad file)."""
+    try:
+        header, records = read_trace(path)
+        choices = [r for r in records if r["kind"] == "sched.choice"]
+    except FileNotFoundError:
+        raise SpecError(f"--replay: no such file: {path}") from None
+    except OSError as exc:
+        raise SpecError(f"--replay: cannot read {path}: {exc.strerror or exc}") from None
+    except TraceFormatError as exc:
+        raise SpecError(f"--replay: {exc}") from None
+    if header is None or "schedule" not in header:
+        raise SpecError(f"--replay: {path} is not a controlled run's trace (run with --schedule and --trace)")
+    return header, choices
+
+
+def check_replay(args: argparse.Namespace, spec: SceneSpec, sim: Simulation) -> None:
+    """A replay must run the scene and settings the trace was made with (else SpecError)."""
+    header, _ = read_schedule(args.replay)
+    made = trace_header(spec.name, sim.config, sim.config.seed)
+    for key in ("scene", "seed", "config"):
+        if header.get(key) != made[key]:
+            raise SpecError(
+                f"--replay: {args.replay} was made with another {key} "
+                f"({_differs(header.get(key), made[key])}); give the command it was made with"
+            )
+
+
+def _differs(was: Any, now: Any) -> str:
+    if isinstance(was, dict) and isinstance(now, dict):
+        keys = [k for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+        return ", ".join(f"{k} {was.get(k)!r} there, {now.get(k)!r} here" for k in keys[:3])
+    return f"{was!r} there, {now!r} here"
+
+
 def _open_writers(
     args: argparse.Namespace, spec: SceneSpec, sim: Simulation, recorder: TraceRecorder
 ) -> list[Any]:
     writers: list[Any] = []
     header = trace_header(spec.name, sim.config, sim.config.seed)
+    if sim.scheduler is not None:
+        header["schedule"] = sim.scheduler.describe()
     makers: list[tuple[str | None, Callable[[Path], Any]]] = [
         (args.trace, lambda p: JsonlWriter(p, header=header)),
         (args.chrome_trace, lambda p: ChromeTraceWriter(p, spans=spec.spans, header=header)),
@@ -129,7 +180,10 @@ class Prepared:
 def prepare(args: argparse.Namespace) -> Prepared:
     """Everything that can fail on bad input, before any thread starts (raises SpecError)."""
     recorder = TraceRecorder(capacity=10_000)  # summaries count every record; the ring is for views
+    recorder.scheduler = make_scheduler(args, recorder)
     spec, sim = build_simulation(args, recorder)
+    if getattr(args, "replay", None):
+        check_replay(args, spec, sim)
     return Prepared(spec, sim, _open_writers(args, spec, sim, recorder))
 
 
@@ -160,21 +214,29 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
     show_progress = not args.json and sys.stderr is not None and sys.stderr.isatty()
     t0 = time.monotonic()
     with _Signals() as signals:
-        sim.start()
-        last_draw = last_flush = 0.0
-        while not sim.finished() and sim.deadlock is None and signals.received is None:
-            time.sleep(_POLL_S)  # the main thread polls so Ctrl-C is handled promptly
-            if writers and time.monotonic() - last_flush > _FLUSH_S:
+        last = {"draw": 0.0, "flush": 0.0}
+
+        def poll() -> None:
+            now = time.monotonic()
+            if writers and now - last["flush"] > _FLUSH_S:
                 sim.recorder.flush()  # trace files keep up with the run, batch or not
-                last_flush = time.monotonic()
-            if show_progress and time.monotonic() - last_draw > 0.2:
+                last["flush"] = now
+            if show_progress and now - last["draw"] > 0.2:
                 sys.stderr.write(_progress(spec, sim))
                 sys.stderr.flush()
-                last_draw = time.monotonic()
-        reason = sim.end_reason if sim.deadlock is None else "deadlock"
-        if signals.received is not None:
-            reason = f"interrupted by {signal.Signals(signals.received).name}"
-        alive = sim.stop(reason)
+                last["draw"] = now
+
+        if sim.scheduler is not None:
+            _, alive = supervise(sim, interrupted=lambda: signals.received is not None, on_poll=poll)
+        else:
+            sim.start()
+            while not sim.finished() and sim.deadlock is None and signals.received is None:
+                time.sleep(_POLL_S)  # the main thread polls so Ctrl-C is handled promptly
+                poll()
+            reason = sim.end_reason if sim.deadlock is None else "deadlock"
+            if signals.received is not None:
+                reason = f"interrupted by {signal.Signals(signals.received).name}"
+            alive = sim.stop(reason)
     wall = time.monotonic() - t0
     for w in writers:
         w.close()
@@ -185,9 +247,20 @@ def execute(args: argparse.Namespace, prepared: Prepared) -> int:
     summary["threads_alive"] = alive
     summary["deadlock"] = sim.deadlock
     summary["interrupted"] = signals.received is not None
+    sched = sim.scheduler
+    if sched is not None:
+        summary["schedule"] = {
+            **sched.describe(),
+            "steps": sched.steps,
+            "choices": sched.choices,
+            "sim_s": round(sched.now, 3),
+            "diverged": sched.diverged,
+        }
     _report(spec, summary, args.json, print)
     if signals.received is not None:
         return 128 + signals.received
+    if sched is not None and sched.diverged:
+        return EXIT_FAILED
     return EXIT_FAILED if alive or sim.failures() else EXIT_OK
 
 
@@ -210,6 +283,14 @@ def _report(spec: SceneSpec, summary: dict[str, Any], as_json: bool, out: Callab
         out(f"cancelled ({reason}): {n}")
     if summary["escalated"]:
         out(f"escalated: {summary['escalated']}")
+    schedule = summary.get("schedule")
+    if schedule:
+        out(
+            f"schedule: {schedule['strategy']} seed {schedule.get('seed')}, {schedule['choices']} choices "
+            f"in {schedule['steps']} steps, {schedule['sim_s']} simulated s"
+        )
+        if schedule["diverged"]:
+            out(f"REPLAY DIVERGED: {schedule['diverged']}")
     if summary["deadlock"]:
         out(f"DEADLOCK (named by the watchdog): {summary['deadlock']['reason']}")
     for v in summary.get("violations", []):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from app.sync import Event
+from app.sync.control import scheduler_of
 from app.trace.recorder import TraceRecorder
 
 MIN_SPEED, MAX_SPEED = 0.25, 16.0
@@ -40,6 +42,11 @@ class SimClock:
 
     ``speed`` is simulated seconds per wall second; ``None`` means "max": sleeps return at
     once, so a headless run goes as fast as the threads can meet.
+
+    In controlled mode (the recorder carries a scheduler) simulated time is the scheduler's:
+    it moves only when every task waits, sleeps are waits with a simulated deadline, and the
+    speed only paces idle time for a watching window. Timeouts the scenes hand to primitives
+    (``to_wall``) are then simulated seconds too.
     """
 
     def __init__(self, speed: float | None = 1.0, *, recorder: TraceRecorder | None = None) -> None:
@@ -48,7 +55,7 @@ class SimClock:
         # (wall0, sim0, factor): the line simulated time is on, replaced on a speed change.
         self._base = (time.monotonic(), 0.0, self._factor())
         self._recorder = recorder
-        if recorder is not None:
+        if recorder is not None and scheduler_of(recorder) is None:
             recorder.set_sim_time(0.0, self._factor())  # records carry this clock's time
         self.shutdown = Event(name="shutdown", recorder=recorder)
         #: Set means running; cleared means paused (workers wait on it between tasks).
@@ -57,6 +64,13 @@ class SimClock:
         # The hot path's two questions, asked of the plain events (no wrapper call).
         self._shutdown_set = self.shutdown._event.is_set
         self._running = self.pause_gate._event.is_set
+        self.scheduler = scheduler_of(recorder)
+        if self.scheduler is not None:
+            self.scheduler.pace = lambda: self._speed  # records carry the scheduler's time
+
+    @property
+    def controlled(self) -> bool:
+        return self.scheduler is not None
 
     @property
     def speed(self) -> float | None:
@@ -67,6 +81,10 @@ class SimClock:
         return self._speed is None
 
     def set_speed(self, speed: float | None) -> None:
+        if self.scheduler is not None:
+            self._speed = speed
+            self.scheduler.nudge()
+            return
         with self._lock:
             now = time.monotonic()
             wall0, sim0, factor = self._base
@@ -86,13 +104,25 @@ class SimClock:
         keeps on its line. The lock keeps it monotonic across a speed change (a lock-free
         read could take the old line, be preempted, and extrapolate it past the change).
         """
+        if self.scheduler is not None:
+            return self.scheduler.now
         with self._lock:
             wall0, sim0, factor = self._base
             return sim0 + (time.monotonic() - wall0) * factor
 
     def to_wall(self, sim_seconds: float) -> float:
-        """Wall seconds that ``sim_seconds`` take at the current speed."""
+        """Wall seconds that ``sim_seconds`` take at the current speed (simulated seconds
+        in controlled mode, where every timeout is in simulated time)."""
+        if self.scheduler is not None:
+            return sim_seconds
         return sim_seconds / self._factor()
+
+    def wall(self) -> float:
+        """The time line ``to_wall`` deadlines are on: ``time.monotonic()`` in free mode,
+        simulated time in controlled mode (so a scene's deadlines replay exactly)."""
+        if self.scheduler is not None:
+            return self.scheduler.now
+        return time.monotonic()
 
     @property
     def paused(self) -> bool:
@@ -129,6 +159,8 @@ class SimClock:
         time has passed; raises ``ShutdownRequested`` as soon as shutdown is set.
         """
         check = interrupted if callable(interrupted) else None
+        if self.scheduler is not None:
+            return self._controlled_sleep(sim_seconds, check)
         remaining = sim_seconds
         while True:
             self.check()
@@ -142,3 +174,15 @@ class SimClock:
             if self.shutdown._event.wait(wall):  # raw wait: slices would flood the trace
                 raise ShutdownRequested
             remaining -= (time.monotonic() - start) * factor
+
+    def _controlled_sleep(self, sim_seconds: float, check: Any) -> bool:
+        self.check()
+        if check is not None and check():
+            return False
+        if sim_seconds > 0:
+            stop = self._shutdown_set
+            woken = (lambda: stop() or check()) if check is not None else stop
+            assert self.scheduler is not None
+            self.scheduler.wait_until(woken, sim_seconds, "sleep")
+        self.check()
+        return not (check is not None and check())

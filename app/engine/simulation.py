@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -11,7 +10,8 @@ from typing import Any
 
 from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.watchdog import Watchdog
-from app.engine.workers import ThreadHost, WorkerHandle, WorkerHost
+from app.engine.workers import ControlledHost, ThreadHost, WorkerHandle, WorkerHost
+from app.sync import control
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
 #: Every worker must have ended this long after a forced shutdown (docs/quality-bars.md).
@@ -52,8 +52,12 @@ class Simulation(ABC):
         self.recorder = recorder or TraceRecorder()
         self.clock = clock or SimClock(1.0, recorder=self.recorder)
         self.host: WorkerHost = host or ThreadHost()
-        self._lock = threading.RLock()
-        self._cv = threading.Condition(self._lock)
+        #: The controlled-mode scheduler (None: a free run, the operating system schedules).
+        self.scheduler = control.scheduler_of(self.recorder)
+        if self.scheduler is not None:
+            self.host = ControlledHost(self.host, self.scheduler)
+        self._lock = control.rlock(self.recorder, "lock:scene")
+        self._cv = control.condition(self._lock, self.recorder, "cond:scene")
         self._workers: list[WorkerHandle] = []
         self._names: dict[str, int] = {}
         self.shutdown_reason = ""

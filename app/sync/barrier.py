@@ -11,10 +11,10 @@ machine follows CPython 3.11's), with two corrections:
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
 from threading import BrokenBarrierError
 
+from app.sync import control
 from app.trace.recorder import TraceRecorder, default_recorder
 
 _FILLING, _DRAINING, _RESETTING, _BROKEN = 0, 1, -1, -2
@@ -37,7 +37,6 @@ class Barrier:
             raise TypeError(f"parties must be an int, not {type(parties).__name__}")
         if parties < 1:
             raise ValueError(f"parties must be at least 1, got {parties}")
-        self._cond = threading.Condition(threading.Lock())
         self._action = action
         self._timeout = timeout
         self._parties = parties
@@ -48,6 +47,8 @@ class Barrier:
         self._cause = ""
         self.name = name or f"barrier-{next(_names)}"
         recorder = recorder or default_recorder()
+        label = f"barrier:{self.name}"
+        self._cond = control.condition(control.lock(recorder, label), recorder, label)
         self._rec = recorder.record
         self._emit = recorder.emit  # the hot path: arrive and pass, as literal dicts
 

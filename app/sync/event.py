@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
+from app.sync import control
 from app.trace.recorder import TraceRecorder, default_recorder
 
 _names = itertools.count(1)
@@ -18,9 +18,11 @@ class Event:
     """
 
     def __init__(self, *, name: str | None = None, recorder: TraceRecorder | None = None) -> None:
-        self._event = threading.Event()
         self.name = name or f"event-{next(_names)}"
-        self._emit = (recorder or default_recorder()).emit  # literal dicts: the cheapest way in
+        recorder = recorder or default_recorder()
+        # A plain threading.Event in free mode; the scheduler's when the run is controlled.
+        self._event = control.flag(recorder, f"event:{self.name}")
+        self._emit = recorder.emit  # literal dicts: the cheapest way in
 
     def __repr__(self) -> str:
         return f"<Event {self.name!r} {'set' if self._event.is_set() else 'unset'}>"

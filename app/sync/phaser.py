@@ -27,10 +27,10 @@ not started), and a phaser never terminates by itself when its parties reach zer
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
 from threading import BrokenBarrierError
 
+from app.sync import control
 from app.trace.recorder import TraceRecorder, default_recorder
 
 _FILLING, _RESETTING, _BROKEN = 0, -1, -2
@@ -54,11 +54,14 @@ class Phaser:
             raise TypeError(f"parties must be an int, not {type(parties).__name__}")
         if parties < 0:
             raise ValueError(f"parties must not be negative, got {parties}")
-        lock = threading.Lock()
-        self._cond = threading.Condition(lock)  # parties waiting for their phase to pass
+        self.name = name or f"phaser-{next(_names)}"
+        recorder = recorder or default_recorder()
+        lock = control.lock(recorder, f"phaser:{self.name}")
+        # Parties waiting for their phase to pass.
+        self._cond = control.condition(lock, recorder, f"phaser:{self.name}")
         # Arrivals held while a reset phase empties, and threads in await_advance: a
         # condition of their own, so letting them in never wakes a phase's waiters.
-        self._door = threading.Condition(lock)
+        self._door = control.condition(lock, recorder, f"phaser-door:{self.name}")
         self._at_door = 0
         self._action = action
         self._timeout = timeout
@@ -71,8 +74,6 @@ class Phaser:
         self._trips = 0  # phases released; a waiter passes once this moves past its own
         self._gen = 0  # the phase number in the trace: moves on advance and on reset
         self._cause = ""
-        self.name = name or f"phaser-{next(_names)}"
-        recorder = recorder or default_recorder()
         self._rec = recorder.record
         self._emit = recorder.emit  # the hot path: arrive and pass, as literal dicts
 

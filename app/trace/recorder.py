@@ -88,6 +88,9 @@ class TraceRecorder:
         # sim = s0 + (ts - a) * rate: a line through (a, s0); a SimClock moves it.
         self._sim = (0.0, 0.0, 1.0)
         self.capacity = capacity
+        #: The run's ``app.sync.control.Scheduler`` in controlled mode (None: free mode). It
+        #: rides on the recorder because every primitive of a run is handed the recorder.
+        self.scheduler: Any = None
 
     def record(self, kind: str, **fields: Any) -> Record:
         """Record ``kind`` with ``fields``; returns the record (with seq, ts, sim, thread)."""
@@ -232,6 +235,12 @@ class TraceRecorder:
             t = _now() - self._t0
             a, s0, old_rate = self._sim
             self._sim = (t, max(sim, s0 + (t - a) * old_rate), rate)
+
+    def hold_sim_time(self, sim: float) -> None:
+        """From now on, records carry exactly ``sim`` (until the next call): the clock of a
+        controlled run, where simulated time moves only in steps the scheduler takes."""
+        with self._lock:
+            self._sim = (0.0, sim, 0.0)
 
     def sim_now(self) -> float:
         """The current simulated time, as the next record would carry it."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from app.engine.faults import Fault, FaultPlan, SpecError, round_rng
 from app.engine.orders import Order, OrderBook
 from app.engine.simulation import Simulation
 from app.engine.workers import WorkerHost
-from app.sync import Barrier, BrokenBarrierError, Event
+from app.sync import Barrier, BrokenBarrierError, Event, control
 from app.trace.recorder import TraceRecorder
 
 DEFAULT_STATIONS = ("appetizer", "main", "dessert")
@@ -122,17 +121,17 @@ class Round:
     abandoned: bool = False
     #: Made only when a stalled chef must block until the round is abandoned (rare), so
     #: ordinary rounds do not pay for an Event each.
-    _abandon_event: threading.Event | None = None
+    _abandon_event: Any = None  # a threading.Event, or the scheduler's in controlled mode
 
     def abandon(self) -> None:
         self.abandoned = True
         if self._abandon_event is not None:
             self._abandon_event.set()
 
-    def abandon_event(self) -> threading.Event:
+    def abandon_event(self, recorder: TraceRecorder) -> Any:
         """Call with the kitchen lock held."""
         if self._abandon_event is None:
-            self._abandon_event = threading.Event()
+            self._abandon_event = control.flag(recorder, f"abandon:{self.order.id}")
             if self.abandoned:
                 self._abandon_event.set()
         return self._abandon_event
@@ -168,7 +167,7 @@ class Kitchen(Simulation):
         self._agenda: list[tuple[float, int, str, str]] = []  # (due, seq, action, station)
         # The supervisor sleeps on a condition of its own (same lock), so the chefs'
         # round-by-round notifications never wake it: only its agenda and shutdown do.
-        self._agenda_cv = threading.Condition(self._lock)
+        self._agenda_cv = control.condition(self._lock, self.recorder, "cond:agenda")
         self._agenda_seq = itertools.count()
         self._demand_rng = round_rng(self.config.seed, "demand")
         self.faults: Counter[str] = Counter()
@@ -542,7 +541,7 @@ class Kitchen(Simulation):
             raise _WalkOut
         # Stall: outlive the others' barrier timeout, in wall time so it stalls at "max" too.
         with self._lock:
-            abandoned = rnd.abandon_event()
+            abandoned = rnd.abandon_event(self.recorder)
         if not abandoned.wait(2 * self._barrier_timeout()):
             self.clock.check()
         self.clock.check()
@@ -644,7 +643,7 @@ class Kitchen(Simulation):
 
     def _schedule(self, delay_s: float, action: str, station: str) -> None:
         with self._lock:
-            due = time.monotonic() + self.clock.to_wall(delay_s)
+            due = self.clock.wall() + self.clock.to_wall(delay_s)
             heapq.heappush(self._agenda, (due, next(self._agenda_seq), action, station))
             self._agenda_cv.notify_all()
 
@@ -654,7 +653,7 @@ class Kitchen(Simulation):
             with self._lock:
                 if self.shutting_down:
                     return
-                now = time.monotonic()
+                now = self.clock.wall()
                 if not self._agenda or self._agenda[0][0] > now:
                     wait = self._agenda[0][0] - now if self._agenda else None
                     self._agenda_cv.wait(wait)
@@ -678,7 +677,7 @@ class Kitchen(Simulation):
             return
         st.state = RESTARTING
         backoff = self._budget.backoff()
-        due = time.monotonic() + self.clock.to_wall(backoff)
+        due = self.clock.wall() + self.clock.to_wall(backoff)
         self.recorder.record(
             "worker.restarting", station=st.name, backoff_s=backoff, wall_s=self.clock.to_wall(backoff)
         )
