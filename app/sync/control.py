@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 from app.trace.recorder import TraceRecorder, thread_name
@@ -684,10 +684,8 @@ class CCondition:
             ok = self._s.wait_until(lambda: token[0], timeout, self._label)
         finally:
             if not token[0]:
-                try:
+                with suppress(ValueError):
                     self._waiters.remove(token)
-                except ValueError:
-                    pass
             self._lock._acquire_restore(saved)
         return ok
 
