@@ -152,3 +152,45 @@ def test_guest_thread_enters_for_one_operation() -> None:
     flag.set()  # this test's thread is no task: it enters as a guest
     th.join(5)
     assert result == {"ok": True}
+
+
+def test_a_held_run_lets_a_guest_through_and_steps_one_choice_at_a_time() -> None:
+    sched = Scheduler(RandomStrategy(4))
+    sched.hold()
+    lock = control.CLock(sched, "lock:log")
+    log: list[str] = []
+
+    def body(name: str) -> None:
+        for _ in range(3):
+            with lock:
+                log.append(name)
+
+    tasks = {name: sched.register(name) for name in ("a", "b")}
+    threads = [
+        threading.Thread(target=sched.run_task, args=(task, lambda n=name: body(n)))
+        for name, task in tasks.items()
+    ]
+    for th in threads:
+        th.start()
+    # Held at the first choice: nothing moves, and a guest (this thread) is not kept out.
+    assert _eventually(lambda: sched.held == ["a", "b"])
+    with lock:
+        log.append("guest")
+    assert log == ["guest"] and sched.held == ["a", "b"]
+    # One step is one choice: the run moves to the next choice and is held again.
+    assert sched.step_once(pick="b") == "b"
+    assert _eventually(lambda: bool(sched.held))
+    assert sched.choices == 1
+    sched.release()
+    for th in threads:
+        th.join(5)
+    assert sorted(log) == ["a"] * 3 + ["b"] * 3 + ["guest"]
+
+
+def _eventually(cond, timeout: float = 5.0) -> bool:
+    tick = threading.Event()
+    for _ in range(int(timeout / 0.005)):
+        if cond():
+            return True
+        tick.wait(0.005)
+    return cond()

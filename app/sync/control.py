@@ -249,8 +249,12 @@ class Scheduler:
         self.diverged: str | None = None
         #: Wakes a pacing wait early (a guest arrived, the speed changed, the run stops).
         self._nudge = threading.Event()
-        #: A gate the window holds closed to step a live run (see ``Stepper``).
-        self.stepper: Stepper | None = None
+        #: Held: at every choice the run stops until ``step_once`` (a window stepping it).
+        self.holding = False
+        #: The tasks that could run at the choice the run is held at (empty when not held).
+        self.held: list[str] = []
+        #: Called (under the scheduler's lock, from whichever thread) when a choice is held.
+        self.on_held: Callable[[list[str]], None] | None = None
         self._evaluating = False
 
     # -- tasks ------------------------------------------------------------------------------
@@ -327,8 +331,8 @@ class Scheduler:
     def point(self, label: str) -> None:
         """A scheduling point: the strategy may let another task run before this one goes on."""
         task = getattr(_tls, "task", None)
-        if task is None or self._evaluating:
-            return
+        if task is None or task.guest or self._evaluating:
+            return  # a guest does its one operation without giving way
         with self._mu:
             task.label = label
             self.steps += 1
@@ -414,22 +418,23 @@ class Scheduler:
             self._evaluating = False
 
     def _pick(self, me: Task | None) -> Task | None:
-        """The next task to hold the baton (under the lock). None: nothing can run now."""
+        """The next task to hold the baton (under the lock). None: nothing can run now, or
+        the run is held at a choice (``step_once`` makes it)."""
         while True:
             if self._guests:
                 guest = self._guests.popleft()
                 self._tasks.append(guest)
                 return guest
-            runnable = [t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and self._ready(t))]
+            runnable = self._runnable()
             if runnable:
-                chosen = runnable[0] if len(runnable) == 1 else self._choose(runnable, me)
-                if chosen.state == BLOCKED:
-                    chosen.timed_out = chosen.expired and not self._ready_pred(chosen)
-                    chosen.state = RUN
-                    chosen.pred = _never
-                    chosen.deadline = None
-                    chosen.expired = False
-                return chosen
+                if len(runnable) == 1:
+                    return self._take(runnable[0])
+                if self.holding:
+                    self.held = [t.name for t in runnable]
+                    if self.on_held is not None:
+                        self.on_held(self.held)
+                    return None
+                return self._take(self._choose(runnable, me))
             timed = [t for t in self._tasks if t.state == BLOCKED and t.deadline is not None]
             if not timed:
                 return None
@@ -440,6 +445,18 @@ class Scheduler:
                 if t.deadline is not None and t.deadline <= self.now:
                     t.expired = True
 
+    def _runnable(self) -> list[Task]:
+        return [t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and self._ready(t))]
+
+    def _take(self, chosen: Task) -> Task:
+        if chosen.state == BLOCKED:
+            chosen.timed_out = chosen.expired and not self._ready_pred(chosen)
+            chosen.state = RUN
+            chosen.pred = _never
+            chosen.deadline = None
+            chosen.expired = False
+        return chosen
+
     def _ready_pred(self, task: Task) -> bool:
         self._evaluating = True
         try:
@@ -447,14 +464,11 @@ class Scheduler:
         finally:
             self._evaluating = False
 
-    def _choose(self, runnable: list[Task], me: Task | None) -> Task:
+    def _choose(self, runnable: list[Task], me: Task | None, pick: str | None = None) -> Task:
         self.choices += 1
-        if self.stepper is not None and self.stepper.holding:
-            self._mu.release()  # guests may queue meanwhile; they go at the next pick
-            try:
-                chosen = self.stepper.choose(self, runnable, me)
-            finally:
-                self._mu.acquire()
+        names = [t.name for t in runnable]
+        if pick in names:
+            chosen = runnable[names.index(pick)]
         else:
             try:
                 chosen = self.strategy.choose(self.steps, runnable, me)
@@ -474,10 +488,39 @@ class Scheduler:
                     "kind": "sched.choice",
                     "step": self.steps,
                     "chose": chosen.name,
-                    "of": [t.name for t in runnable],
+                    "of": names,
                 }
             )
         return chosen
+
+    # -- stepping a live run -----------------------------------------------------------------
+    def hold(self) -> None:
+        """Stop at the next choice (a window's pause in controlled mode)."""
+        with self._mu:
+            self.holding = True
+
+    def release(self) -> None:
+        """Run on by the strategy alone (and make the choice the run is held at, if any)."""
+        with self._mu:
+            self.holding = False
+            if self._current is None and self.held:
+                self.held = []
+                self._grant(self._pick(None))
+
+    def step_once(self, pick: str | None = None) -> str | None:
+        """Make the choice a held run waits at: by the strategy, or ``pick`` (a task's name)
+        if it can run. Returns who was chosen (None: the run is not held at a choice)."""
+        with self._mu:
+            if self._current is not None or not self.held:
+                return None
+            runnable = self._runnable()
+            self.held = []
+            if not runnable:
+                self._grant(self._pick(None))
+                return None
+            chosen = self._take(self._choose(runnable, None, pick) if len(runnable) > 1 else runnable[0])
+            self._grant(chosen)
+            return chosen.name
 
     def _advance(self, due: float) -> bool:
         """Move simulated time to ``due`` (under the lock); False if woken before it."""
@@ -508,57 +551,6 @@ class Scheduler:
 
     def describe(self) -> dict[str, Any]:
         return self.strategy.describe()
-
-
-class Stepper:
-    """Holds a live controlled run between steps: the window moves it one choice at a time,
-    by the strategy (``step()``) or by the user's pick (``pick(name)``)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._permits = 0
-        self._pick: str | None = None
-        self.holding = True
-        self.waiting: list[str] = []  # the runnable tasks at the held choice
-        self.on_wait: Callable[[list[str]], None] | None = None
-
-    def choose(self, sched: Scheduler, runnable: list[Task], me: Task | None) -> Task:
-        names = [t.name for t in runnable]
-        with self._cond:
-            if not self.holding:
-                return sched.strategy.choose(sched.steps, runnable, me)
-            self.waiting = names
-            if self.on_wait is not None:
-                self.on_wait(names)
-            while self.holding and self._permits == 0 and self._pick not in names:
-                self._cond.wait(0.25)
-            self.waiting = []
-            pick, self._pick = self._pick, None
-            if pick in names:
-                return runnable[names.index(pick)]
-            if self._permits:
-                self._permits -= 1
-            return sched.strategy.choose(sched.steps, runnable, me)
-
-    def step(self) -> None:
-        with self._cond:
-            self._permits += 1
-            self._cond.notify_all()
-
-    def pick(self, name: str) -> None:
-        with self._cond:
-            self._pick = name
-            self._cond.notify_all()
-
-    def release(self) -> None:
-        """Let the run go on by itself (and end any held choice)."""
-        with self._cond:
-            self.holding = False
-            self._cond.notify_all()
-
-    def hold(self) -> None:
-        with self._cond:
-            self.holding = True
 
 
 # -- primitives: plain ``threading`` in free mode, controlled under a scheduler ------------------
@@ -785,7 +777,6 @@ __all__ = [
     "ReplayStrategy",
     "ScheduleDiverged",
     "Scheduler",
-    "Stepper",
     "Strategy",
     "condition",
     "current",
