@@ -170,6 +170,8 @@ class Simulation(ABC):
 
     def request_shutdown(self, reason: str = "shutdown") -> None:
         """Ask every worker to stop; safe from any thread, returns at once."""
+        if self.scheduler is not None:
+            self.scheduler.release()  # a run held for stepping must be free to wind down
         with self._lock:
             if self.shutting_down:
                 return

@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
-from app.trace.recorder import TraceRecorder, thread_name
+from app.trace.recorder import TraceRecorder, bind_thread_name, thread_name
 
 RUN, BLOCKED, DONE = "run", "blocked", "done"
 _tls = threading.local()
+_get_ident = threading.get_ident
 _never: Callable[[], bool] = lambda: False
 
 
@@ -255,7 +256,9 @@ class Scheduler:
         self.held: list[str] = []
         #: Called (under the scheduler's lock, from whichever thread) when a choice is held.
         self.on_held: Callable[[list[str]], None] | None = None
-        self._evaluating = False
+        #: The thread checking predicates right now (0: none). Operations a predicate makes
+        #: run inline in that thread; any other thread is unaffected by it.
+        self._evaluator = 0
 
     # -- tasks ------------------------------------------------------------------------------
     def register(self, name: str) -> Task:
@@ -283,12 +286,15 @@ class Scheduler:
         """Make the calling thread a task for the block (a headless run's supervisor)."""
         task = self.register(name)
         _tls.task, _tls.scheduler = task, self
+        was = thread_name()
+        bind_thread_name(name)  # its records carry the task's name
         task.gate.acquire()
         try:
             yield task
         finally:
             self._end(task)
             _tls.task = _tls.scheduler = None
+            bind_thread_name(was)
 
     def _end(self, task: Task) -> None:
         with self._mu:
@@ -331,7 +337,7 @@ class Scheduler:
     def point(self, label: str) -> None:
         """A scheduling point: the strategy may let another task run before this one goes on."""
         task = getattr(_tls, "task", None)
-        if task is None or task.guest or self._evaluating:
+        if task is None or task.guest or self._evaluator == _get_ident():
             return  # a guest does its one operation without giving way
         with self._mu:
             task.label = label
@@ -350,7 +356,7 @@ class Scheduler:
         task = getattr(_tls, "task", None)
         if task is None:
             return self._guest(lambda: self.wait_until(pred, timeout, label))
-        if self._evaluating:
+        if self._evaluator == _get_ident():
             return pred()
         with self._mu:
             task.label = label
@@ -411,11 +417,11 @@ class Scheduler:
     def _ready(self, task: Task) -> bool:
         if task.expired:
             return True
-        self._evaluating = True
+        self._evaluator = _get_ident()
         try:
             return task.pred()
         finally:
-            self._evaluating = False
+            self._evaluator = 0
 
     def _pick(self, me: Task | None) -> Task | None:
         """The next task to hold the baton (under the lock). None: nothing can run now, or
@@ -446,7 +452,13 @@ class Scheduler:
                     t.expired = True
 
     def _runnable(self) -> list[Task]:
-        return [t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and self._ready(t))]
+        self._evaluator = _get_ident()
+        try:
+            return [
+                t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and (t.expired or t.pred()))
+            ]
+        finally:
+            self._evaluator = 0
 
     def _take(self, chosen: Task) -> Task:
         if chosen.state == BLOCKED:
@@ -458,11 +470,11 @@ class Scheduler:
         return chosen
 
     def _ready_pred(self, task: Task) -> bool:
-        self._evaluating = True
+        self._evaluator = _get_ident()
         try:
             return task.pred()
         finally:
-            self._evaluating = False
+            self._evaluator = 0
 
     def _choose(self, runnable: list[Task], me: Task | None, pick: str | None = None) -> Task:
         self.choices += 1
@@ -572,7 +584,7 @@ def current() -> Scheduler | None:
 
 def _outside(sched: Scheduler) -> bool:
     """True in a thread that is not a task (it must enter as a guest for an operation)."""
-    return getattr(_tls, "task", None) is None and not sched._evaluating
+    return getattr(_tls, "task", None) is None and sched._evaluator != _get_ident()
 
 
 class CLock:
