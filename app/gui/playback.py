@@ -76,11 +76,11 @@ def open_trace(path: str | Path) -> OpenedTrace:
     try:
         spec = registry.get(trace.scene)
     except SpecError as exc:
-        raise PlaybackError(_one_line(f"{p.name}: {exc}")) from None
+        raise PlaybackError(_one_line(f"{p}:1: {exc}")) from None
     try:
         config = from_plain(type(spec.default_config()), trace.header["config"])
     except ValueError as exc:
-        raise PlaybackError(_one_line(f"{p.name}: the header's {exc}")) from None
+        raise PlaybackError(_one_line(f"{p}:1: the header's {exc}")) from None
     return OpenedTrace(trace, spec, config)
 
 
