@@ -110,7 +110,7 @@ def test_a_headless_runs_trace_plays_back_in_its_own_scene(qtbot, main_window, r
     assert len(playback.records) == n
     bar = scene.playback_bar
     assert bar.isVisible() and bar.banner.text() == f"Playing back {path.name} — {n:,} records"
-    assert not scene.live_controls.isEnabled()  # live controls do not apply to a trace
+    assert scene.live_widgets() and not any(w.isEnabled() for w in scene.live_widgets())
     play_to_end(qtbot, playback)
     assert scene.host.running() == []  # no simulation ran
     totals = scene.view.totals()
@@ -193,7 +193,7 @@ def test_closing_the_playback_returns_a_live_scene(qtbot, main_window, runs):
     assert main_window.findChild(type(main_window.close_trace_action), "closeTraceAction").isEnabled()
     scene.findChild(QPushButton, "closePlaybackButton").click()
     assert main_window.playback is None and scene.playback is None
-    assert not scene.playback_bar.isVisibleTo(scene) and scene.live_controls.isEnabled()
+    assert not scene.playback_bar.isVisibleTo(scene) and all(w.isEnabled() for w in scene.live_widgets())
     assert scene.sim.config == live_config and scene.view.served == 0
     scene.place_order(1)  # live again
     qtbot.waitUntil(lambda: scene.view.served == 1, timeout=10000)

@@ -301,7 +301,9 @@ class Playback(QObject):
     def _speed_changed(self, speed: float | None) -> None:
         if self.playing:
             self._anchor()
-        self.scene.say(f"Playback at {speed_text(speed)}")
+        bar = getattr(self.scene.window(), "statusBar", None)
+        if callable(bar):
+            bar().showMessage(f"Playback at {speed_text(speed)}", 3000)
 
 
 __all__ = ["MAX_CHUNK", "OpenedTrace", "Playback", "PlaybackError", "open_trace"]

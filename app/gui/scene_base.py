@@ -209,6 +209,9 @@ class SceneBase(QWidget):
         self.pause_button.setText("Res&ume" if paused else "Pa&use")
 
     def say(self, text: str) -> None:
+        """A hint in the status bar; none while a trace plays back (they are about the live run)."""
+        if self.playback is not None:
+            return
         bar = getattr(self.window(), "statusBar", None)
         if callable(bar):
             bar().showMessage(text, 4000)
@@ -308,6 +311,11 @@ class SceneBase(QWidget):
         return stop_requested
 
     # -- playing a trace back (app/gui/playback.py drives these) -------------------------------
+    def live_widgets(self) -> list[QWidget]:
+        """What drives a live run, disabled while a trace plays back: the control rows, and
+        whatever else a scene adds."""
+        return [self.live_controls]
+
     def open_for_playback(self, config: Any) -> None:
         """A fresh simulation for ``config`` that is never started, and an empty view: what a
         trace's records fold into. Scenes whose ``load`` starts work override this."""
@@ -322,7 +330,8 @@ class SceneBase(QWidget):
             self._live_config = sim.config if sim is not None else None
         self.stop_simulation("trace opened")
         self.playback = playback
-        self.live_controls.setEnabled(False)
+        for w in self.live_widgets():
+            w.setEnabled(False)
         self.reset_for_playback()
 
     def reset_for_playback(self) -> None:
@@ -340,7 +349,8 @@ class SceneBase(QWidget):
             return
         self.playback = None
         self.playback_bar.close_trace()
-        self.live_controls.setEnabled(True)
+        for w in self.live_widgets():
+            w.setEnabled(True)
         config, self._live_config = self._live_config, None
         if live:
             self.open_after_playback(config if config is not None else self.scene.default_config())
