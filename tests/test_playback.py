@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSlider
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSlider, QToolButton
 from scene_driver import some_faults
 
 from app.gui.playback import open_trace
@@ -119,6 +119,8 @@ def test_a_headless_runs_trace_plays_back_in_its_own_scene(qtbot, main_window, r
     assert snapshot(scene.view) == folded_from_scratch(playback, n)
     assert scene.event_log.model.rowCount() == min(n, scene.event_log.model.capacity)
     assert scene.timeline.lanes
+    if name == "pipeline":  # the pool buttons on the stage cards drive a live run too
+        assert not any(scene.findChild(QToolButton, f"addWorker_{s}").isEnabled() for s in ("load", "save"))
     if name == "lab":  # the run's deadlock, named by the watchdog at the time
         assert scene.watchdog_banner.isVisibleTo(scene)
         assert "deadlock" in scene.watchdog_banner.text().lower()
