@@ -339,3 +339,22 @@ def test_export_while_playing_back_writes_the_trace_played(qtbot, main_window, r
     assert n == len(playback.records)
     again = open_trace(tmp_path / "again.jsonl")
     assert again.records == playback.records and again.config == playback.config
+
+
+@pytest.mark.timeout(60)
+def test_live_shortcuts_do_nothing_while_a_trace_plays_back(qtbot, main_window, runs):
+    playback = main_window.open_trace(str(runs["restaurant"][0]), play=False)
+    scene = playback.scene
+    playback.seek(3)
+    main_window.activateWindow()
+    scene.findChild(QSlider, "scrubSlider").setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=2000)
+    before = shown(scene)
+    buttons = scene.live_controls.findChildren(QPushButton)
+    for key in ("Ctrl+N", "Ctrl+1", "Ctrl+R", "Ctrl+P"):
+        qtbot.keySequence(QApplication.focusWidget(), QKeySequence(key))
+        # A shortcut that fired would hold its button down now and click it 100 ms later.
+        assert not any(b.isDown() for b in buttons), key
+    assert scene.host.running() == [] and playback.pos == 3 and shown(scene) == before
+    table = scene.event_log.table
+    assert [i.row() for i in table.selectionModel().selectedRows()] == [2]  # the record shown last

@@ -226,6 +226,8 @@ class Playback(QObject):
         self._after_move()
         if self.playing:
             self._anchor()
+        else:
+            self._mark_current()
 
     @Slot()
     def step(self) -> None:
@@ -271,6 +273,17 @@ class Playback(QObject):
         scene._frame()  # draw now, not at the next frame
         self._show()
         self.positionChanged.emit(self.cursor.pos)
+
+    def _mark_current(self) -> None:
+        """Select the last record applied in the event log (when the log shows it)."""
+        log = self.scene.event_log
+        rows = log.model.rowCount()
+        current = self.records[self.cursor.pos - 1] if self.cursor.pos else None
+        if rows and current is not None and log.model.record(rows - 1) is current:
+            log.table.selectRow(rows - 1)
+            log.table.scrollToBottom()
+        else:
+            log.table.clearSelection()
 
     def _show(self) -> None:
         c = self.cursor
