@@ -358,3 +358,20 @@ def test_live_shortcuts_do_nothing_while_a_trace_plays_back(qtbot, main_window, 
     assert scene.host.running() == [] and playback.pos == 3 and shown(scene) == before
     table = scene.event_log.table
     assert [i.row() for i in table.selectionModel().selectedRows()] == [2]  # the record shown last
+
+
+@pytest.mark.timeout(60)
+def test_a_trace_of_no_records_opens_and_plays_to_its_end(qtbot, main_window, tmp_path):
+    from app.scenes.dice.model import DiceConfig
+    from app.trace.export import JsonlWriter
+    from app.trace.format import trace_header
+
+    path = tmp_path / "nothing.jsonl"
+    JsonlWriter(path, header=trace_header("dice", DiceConfig(players=6), 0)).close()
+    playback = main_window.open_trace(str(path), play=False)
+    scene = playback.scene
+    assert scene.playback_bar.banner.text() == "Playing back nothing.jsonl — 0 records"
+    assert len(scene.view.players) == 6  # the trace's configuration, not the tab's
+    with qtbot.waitSignal(playback.finished, timeout=5000):
+        playback.controls.play_button.click()
+    assert playback.pos == 0 and scene.view.totals() == {"placed": 0, "served": 0, "cancelled": 0}
