@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -29,9 +29,30 @@ from app.gui.bridge import TraceBridge
 from app.gui.event_log import FLUSH_S, EventLog
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
+from app.gui.widgets.playback import PlaybackBar
 from app.trace.export import ChromeTraceWriter, JsonlWriter
 from app.trace.format import trace_header
 from app.trace.recorder import Record
+
+
+class Playback(Protocol):
+    """What a scene asks of the trace playing back in it (``app.gui.playback.Playback``)."""
+
+    @property
+    def config(self) -> Any: ...
+
+    @property
+    def records(self) -> list[Record]: ...
+
+    @property
+    def header(self) -> dict[str, Any]: ...
+
+    def now(self) -> float: ...
+
+    def sim_now(self) -> float: ...
+
+    def stop(self, live: bool = True) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +91,9 @@ class SceneBase(QWidget):
         self.timeline = Timeline(self.scene.lanes)
         self.timeline_view = TimelineView(self)
         self.event_log = EventLog(self, filters=self.scene.log_filters)
+        #: The trace being played back in this tab (app/gui/playback.py), else None.
+        self.playback: Playback | None = None
+        self._live_config: Any = None
         self._build_common(speed)
         self.frame_timer = QTimer(self, objectName="frameTimer")
         self.frame_timer.setInterval(FRAME_MS)
@@ -114,6 +138,9 @@ class SceneBase(QWidget):
         self.watchdog_banner.setAccessibleName("Deadlock named by the watchdog")
         self.watchdog_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.watchdog_banner.hide()
+        # A trace played back: its banner, the way back, and the step / scrub controls.
+        self.playback_bar = PlaybackBar(self, self)
+        self.step_controls = self.playback_bar.controls
 
     def bottom_views(self) -> QSplitter:
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
@@ -143,10 +170,17 @@ class SceneBase(QWidget):
         main.setStretchFactor(1, 2)
         bar = QFrame(objectName="controlBar")
         bar_layout = QVBoxLayout(bar)
-        for row in [*rows, counter_row]:
-            bar_layout.addLayout(row)
+        # The rows that drive a live run, in a box of their own: disabled while a trace plays.
+        self.live_controls = QWidget(objectName="liveControls")
+        live_layout = QVBoxLayout(self.live_controls)
+        live_layout.setContentsMargins(0, 0, 0, 0)
+        for row in rows:
+            live_layout.addLayout(row)
+        bar_layout.addWidget(self.live_controls)
+        bar_layout.addLayout(counter_row)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        layout.addWidget(self.playback_bar)
         layout.addWidget(self.watchdog_banner)
         layout.addWidget(main, 1)
         return status
@@ -175,6 +209,9 @@ class SceneBase(QWidget):
         self.pause_button.setText("Res&ume" if paused else "Pa&use")
 
     def say(self, text: str) -> None:
+        """A hint in the status bar; none while a trace plays back (they are about the live run)."""
+        if self.playback is not None:
+            return
         bar = getattr(self.window(), "statusBar", None)
         if callable(bar):
             bar().showMessage(text, 4000)
@@ -208,6 +245,8 @@ class SceneBase(QWidget):
 
     def close_scene(self) -> list[str]:
         """Stop the simulation and every timer; the scene draws nothing more."""
+        if self.playback is not None:
+            self.playback.stop(live=False)
         self.frame_timer.stop()
         alive = self.stop_simulation("window closed")
         self.bridge.detach()
@@ -242,10 +281,25 @@ class SceneBase(QWidget):
 
     @Slot(object)
     def _apply(self, records: list[Record]) -> None:
+        if self.playback is not None:
+            return  # a trace plays back here: only its records are shown
+        stop_requested = self.fold(records)
+        sim = self.sim
+        if stop_requested and sim is not None and not sim.stopped:
+            # A worker asked for the shutdown (e.g. the restart budget is spent): join from here.
+            QTimer.singleShot(0, self.stop_simulation)
+
+    def fold(self, records: list[Record]) -> bool:
+        """Fold ``records`` into the view, the timeline and the event log, as a live run's
+        and a played-back trace's records alike; True if one asked for a shutdown."""
         stop_requested = False
+        # Played back, the timeline runs on simulated time: a trace made at speed "max"
+        # spans milliseconds of wall clock, and any trace reads best as the scene's own time.
+        on_sim = self.playback is not None
+        timeline = self.timeline.apply
         for rec in records:
             self.apply_record(rec)
-            self.timeline.apply(rec)
+            timeline({**rec, "ts": rec["sim"]} if on_sim else rec)
             kind = rec["kind"]
             if kind == "shutdown.requested":
                 stop_requested = True
@@ -254,10 +308,56 @@ class SceneBase(QWidget):
         self.event_log.add(records)
         self.update_counters()
         self.recordsApplied.emit(records)
+        return stop_requested
+
+    # -- playing a trace back (app/gui/playback.py drives these) -------------------------------
+    def live_widgets(self) -> list[QWidget]:
+        """What drives a live run, disabled while a trace plays back: the control rows, and
+        whatever else a scene adds."""
+        return [self.live_controls]
+
+    def open_for_playback(self, config: Any) -> None:
+        """A fresh simulation for ``config`` that is never started, and an empty view: what a
+        trace's records fold into. Scenes whose ``load`` starts work override this."""
+        self.load(config)
+
+    def begin_playback(self, playback: Playback) -> None:
+        """Stop the live run and show ``playback``'s records from now on (an empty view)."""
+        if self.playback is not None and self.playback is not playback:
+            self.playback.stop()
         sim = self.sim
-        if stop_requested and sim is not None and not sim.stopped:
-            # A worker asked for the shutdown (e.g. the restart budget is spent): join from here.
-            QTimer.singleShot(0, self.stop_simulation)
+        if self.playback is None:
+            self._live_config = sim.config if sim is not None else None
+        self.stop_simulation("trace opened")
+        self.playback = playback
+        for w in self.live_widgets():
+            w.setEnabled(False)
+        self.reset_for_playback()
+
+    def reset_for_playback(self) -> None:
+        """An empty view for the trace playing back (before folding records 0..k again)."""
+        playback = self.playback
+        assert playback is not None
+        self.open_for_playback(playback.config)
+        self.bridge.detach()  # the never-started simulation records nothing worth showing
+        self.hide_watchdog_banner()
+
+    def end_playback(self, live: bool = True) -> None:
+        """Back to a live scene, with the configuration it had before the trace was opened
+        (with ``live`` False, as the window closes, none)."""
+        if self.playback is None:
+            return
+        self.playback = None
+        self.playback_bar.close_trace()
+        for w in self.live_widgets():
+            w.setEnabled(True)
+        config, self._live_config = self._live_config, None
+        if live:
+            self.open_after_playback(config if config is not None else self.scene.default_config())
+
+    def open_after_playback(self, config: Any) -> None:
+        """The live scene again (the simulation it had before the trace, afresh)."""
+        self.load(config)
 
     def update_counters(self) -> None:
         """Set the integer counter labels from the view-model."""
@@ -287,9 +387,11 @@ class SceneBase(QWidget):
         sim = self.sim
         if sim is None:
             return
-        now = sim.recorder.now()
-        self.timeline.prune(now)
-        self.timeline_view.show_state(self.timeline, now)
+        playback = self.playback
+        now = playback.now() if playback is not None else sim.recorder.now()
+        timeline_now = playback.sim_now() if playback is not None else now
+        self.timeline.prune(timeline_now)
+        self.timeline_view.show_state(self.timeline, timeline_now)
         self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
 
@@ -298,10 +400,13 @@ class SceneBase(QWidget):
         """Write the recorded trace (the newest records the ring holds) with its header;
         returns how many records were written."""
         sim = self.sim
-        if sim is None:
+        if self.playback is not None:  # the trace playing back, whole
+            records, header = self.playback.records, self.playback.header
+        elif sim is None:
             return 0
-        records = sim.recorder.snapshot()
-        header = trace_header(self.scene.name, sim.config, sim.config.seed)
+        else:
+            records = sim.recorder.snapshot()
+            header = trace_header(self.scene.name, sim.config, sim.config.seed)
         writer = (
             ChromeTraceWriter(path, spans=self.scene.spans, header=header)
             if chrome

@@ -259,6 +259,16 @@ class LabScene(SceneBase):
             bench.start()
         self._frame()
 
+    def live_widgets(self) -> list[QWidget]:
+        # The experiment shown follows the trace's lab.run records while it plays back.
+        return [*super().live_widgets(), self.experiment_list, self.interleaving_combo]
+
+    def open_for_playback(self, config: LabConfig) -> None:
+        self.load(dataclasses.replace(config, runs=0))  # a bench that runs nothing by itself
+
+    def open_after_playback(self, config: LabConfig) -> None:
+        self.load(dataclasses.replace(config, runs=0))
+
     def run_variant(self, variant: str) -> None:
         bench = self.bench
         if bench is None or bench.stopped or bench.shutting_down:

@@ -407,7 +407,7 @@ class PipelineScene(SceneBase):
         for i, stage in enumerate(STAGES):
             col = self.columns[stage]
             n = self.view.stages[i].target if running else self.workers[i]
-            stopping = pipeline.started and not running
+            stopping = (pipeline.started and not running) or self.playback is not None  # a trace plays
             col.add_button.setEnabled(not stopping and n < MAX_WORKERS)
             col.remove_button.setEnabled(not stopping and n > MIN_WORKERS)
         set_if_changed(self.status_label, self._status_text())
