@@ -49,7 +49,7 @@ from app.scenes.lab.view import (
     Marker,
     RunView,
 )
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 _VERB = {
     RUNNING: "",
@@ -247,7 +247,7 @@ class LabScene(SceneBase):
         """A fresh bench from ``config``; a scenario's runs (``runs`` > 0) start at once."""
         self.stop_simulation("new lab")
         self.config = config
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         bench = LabBench(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )
