@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -122,12 +122,13 @@ class ThreadsPanel(QFrame):
         self.hint_label = QLabel("", objectName="threadsHint")
         self.hint_label.setWordWrap(True)
         self.rows: dict[str, ThreadRow] = {}
+        self._held: list[str] = []
         self._box = QWidget()
         self._rows_layout = QVBoxLayout(self._box)
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
         self._rows_layout.setSpacing(4)
         self._rows_layout.addStretch(1)
-        scroll = QScrollArea(self)
+        self.scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -157,6 +158,22 @@ class ThreadsPanel(QFrame):
             self._rebuild(names)
         for t in tasks:
             self.rows[t["name"]].show_task(row_state(t, held), str(t["label"]))
+        if held and held != self._held:  # a new choice: bring the first that can move into view
+            first = next((self.rows[n] for n in names if n in held), None)
+            if first is not None:
+                self.scroll.ensureWidgetVisible(first)
+        self._held = list(held)
+
+    def ensure_visible(self, name: str) -> bool:
+        """Scroll ``name``'s row into view (as a user would before clicking it); True once
+        its middle is in view (a layout still settling may move it: ask again)."""
+        row = self.rows.get(name)
+        if row is None or not row.isVisible():
+            return False
+        self.scroll.ensureWidgetVisible(row)
+        viewport = self.scroll.viewport()
+        middle = row.mapTo(viewport, QPoint(row.width() // 2, row.height() // 2))
+        return viewport.rect().contains(middle)
 
     def clear(self) -> None:
         self._rebuild([])
@@ -179,6 +196,7 @@ class ThreadsPanel(QFrame):
             row.deleteLater()
         for i, row in enumerate(self.rows.values()):
             self._rows_layout.insertWidget(i, row)
+            row.show()  # now, not when the layout gets round to it: it may be clicked next
 
 
 __all__ = ["ROW_TONES", "ThreadRow", "ThreadsPanel", "row_state"]
