@@ -14,18 +14,33 @@ they never wait for one. A live run cannot step back: the trace, exported and op
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QSizePolicy
 
-from app.gui.widgets.playback import LIVE, OFF
+from app.engine.contract import SceneSpec
+from app.engine.simulation import Simulation
+from app.gui.widgets.playback import LIVE, OFF, PlaybackBar, StepControls
 from app.gui.widgets.threads import ThreadsPanel
 from app.sync.control import RandomStrategy, Scheduler, make_strategy
 from app.trace.recorder import TraceRecorder
 
-if TYPE_CHECKING:
-    from app.gui.scene_base import SceneBase
+
+class LiveScene(Protocol):
+    """What LiveControl asks of its scene (a ``SceneBase``; named so, the two modules would
+    import each other)."""
+
+    scene: SceneSpec
+    sim: Simulation | None
+    playback: Any
+    playback_bar: PlaybackBar
+    step_controls: StepControls
+
+    def pick_live(self, name: str) -> bool: ...
+
+    def sync_pause_button(self) -> None: ...
+
 
 #: "You choose": controlled, held at every choice (Next step and Resume pick at random).
 YOU = "you"
@@ -94,8 +109,8 @@ class LiveControl(QObject):
     #: the scheduler's lock: the slot must run later, so the connection is always queued).
     held = Signal(list)
 
-    def __init__(self, scene: SceneBase) -> None:
-        super().__init__(scene)
+    def __init__(self, scene: LiveScene, parent: QObject) -> None:
+        super().__init__(parent)
         self.scene = scene
         self.combo = QComboBox(objectName="strategyCombo")
         self.combo.setAccessibleName("Schedule")
@@ -105,7 +120,7 @@ class LiveControl(QObject):
         adopted = scene.scene.controlled
         self.combo.setEnabled(adopted)
         self.combo.setToolTip(COMBO_TIP if adopted else NOT_ADOPTED_TIP)
-        self.panel = ThreadsPanel(scene)
+        self.panel = ThreadsPanel()
         self.panel.hide()
         self.panel.picked.connect(scene.pick_live)
         self.held.connect(self._on_held, Qt.ConnectionType.QueuedConnection)

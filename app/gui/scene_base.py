@@ -143,7 +143,7 @@ class SceneBase(QWidget):
         self.playback_bar = PlaybackBar(self, self)
         self.step_controls = self.playback_bar.controls
         # The schedule of the next run (strategyCombo) and a controlled run's Threads panel.
-        self.live = LiveControl(self)
+        self.live = LiveControl(self, self)
         self.strategy_combo = self.live.combo
         self.threads_panel = self.live.panel
         self.strategy_combo.currentIndexChanged.connect(self._strategy_chosen)
