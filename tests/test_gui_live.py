@@ -26,6 +26,7 @@ def held(scene) -> list[str]:
 
 def controlled(qtbot, scene, mode: str, orders: int = 6):
     """Choose ``mode`` in the scene's strategyCombo, place ``orders`` and return the scheduler."""
+    scene.window().tabs.setCurrentWidget(scene)  # shown, as a user sees it (settings may differ)
     combo = scene.findChild(QComboBox, "strategyCombo")
     combo.setCurrentIndex(combo.findData(mode))
     sched = scene.sim.scheduler
@@ -59,8 +60,8 @@ def test_every_scene_has_a_strategy_combo_and_only_adopted_scenes_offer_control(
 
 def test_a_free_run_has_no_scheduler_and_no_threads_panel(scene):
     assert scene.sim.scheduler is None
-    assert not scene.findChild(ThreadsPanel, "threadsPanel").isVisible()
-    assert not scene.findChild(QPushButton, "stepButton").isVisible()
+    assert not scene.findChild(ThreadsPanel, "threadsPanel").isVisibleTo(scene)
+    assert not scene.findChild(QPushButton, "stepButton").isVisibleTo(scene)
 
 
 @pytest.mark.parametrize("mode", ["random", "pct", "pos"])
@@ -72,14 +73,15 @@ def test_choosing_a_strategy_restarts_the_run_controlled(qtbot, scene, mode):
     qtbot.waitUntil(lambda: len(choices(scene)) >= 3, timeout=10000)
     qtbot.waitUntil(lambda: int(scene.findChild(QLabel, "servedCount").text()) >= 2, timeout=15000)
     panel = scene.findChild(ThreadsPanel, "threadsPanel")
-    assert panel.isVisible()
+    assert panel.isVisibleTo(scene)  # (the window may show another scene: settings)
     qtbot.waitUntil(lambda: {"chef-appetizer", "chef-main", "chef-dessert"} <= set(panel.rows), timeout=5000)
     step_back = scene.findChild(QPushButton, "stepBackButton")
     assert not step_back.isEnabled() and "cannot step back" in step_back.toolTip()
     # Back to Free: a free run again, the panel and the step bar gone.
     scene.findChild(QComboBox, "strategyCombo").setCurrentIndex(0)
     assert scene.sim.scheduler is None
-    assert not panel.isVisible() and not scene.findChild(QPushButton, "stepButton").isVisible()
+    assert not panel.isVisibleTo(scene)
+    assert not scene.findChild(QPushButton, "stepButton").isVisibleTo(scene)
 
 
 def test_pause_holds_a_controlled_run(qtbot, scene):

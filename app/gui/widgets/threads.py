@@ -168,7 +168,7 @@ class ThreadsPanel(QFrame):
         """Scroll ``name``'s row into view (as a user would before clicking it); True once
         its middle is in view (a layout still settling may move it: ask again)."""
         row = self.rows.get(name)
-        if row is None or not row.isVisible():
+        if row is None or not row.isVisibleTo(self):
             return False
         self.scroll.ensureWidgetVisible(row)
         viewport = self.scroll.viewport()
