@@ -27,12 +27,13 @@ from app.engine.simulation import Simulation
 from app.engine.timeline import Timeline
 from app.gui.bridge import TraceBridge
 from app.gui.event_log import FLUSH_S, EventLog
+from app.gui.live import YOU, LiveControl, scheduler_for, strategy_title
 from app.gui.qthreads import QThreadHost
 from app.gui.timeline_view import TimelineView
 from app.gui.widgets.playback import PlaybackBar
 from app.trace.export import ChromeTraceWriter, JsonlWriter
 from app.trace.format import trace_header
-from app.trace.recorder import Record
+from app.trace.recorder import Record, TraceRecorder
 
 
 class Playback(Protocol):
@@ -141,6 +142,12 @@ class SceneBase(QWidget):
         # A trace played back: its banner, the way back, and the step / scrub controls.
         self.playback_bar = PlaybackBar(self, self)
         self.step_controls = self.playback_bar.controls
+        # The schedule of the next run (strategyCombo) and a controlled run's Threads panel.
+        self.live = LiveControl(self, self)
+        self.strategy_combo = self.live.combo
+        self.threads_panel = self.live.panel
+        self.strategy_combo.currentIndexChanged.connect(self._strategy_chosen)
+        self.step_controls.stepRequested.connect(self.step_live)
 
     def bottom_views(self) -> QSplitter:
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottomSplitter")
@@ -164,7 +171,14 @@ class SceneBase(QWidget):
         counter_row.addWidget(counters)
         counter_row.addWidget(status, 1)
         main = QSplitter(Qt.Orientation.Vertical, objectName="mainSplitter")
-        main.addWidget(canvas)
+        top = QSplitter(Qt.Orientation.Horizontal, objectName="canvasSplitter")
+        top.addWidget(canvas)
+        top.addWidget(self.threads_panel)
+        top.setStretchFactor(0, 4)
+        top.setStretchFactor(1, 1)
+        top.setCollapsible(0, False)
+        top.setSizes([4 * self.threads_panel.minimumWidth(), self.threads_panel.minimumWidth()])
+        main.addWidget(top)
         main.addWidget(self.bottom_views())
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 2)
@@ -199,14 +213,92 @@ class SceneBase(QWidget):
     def toggle_pause(self) -> None:
         if self.sim is None:
             return
+        sched = self.live.live()
+        if sched is not None:  # controlled: hold at the next choice, or let the strategy go on
+            sched.release() if sched.holding else sched.hold()
+            self.live.refresh()
+            return
         clock = self.sim.clock
         clock.resume() if clock.paused else clock.pause()
         self.sync_pause_button()
 
+    @property
+    def live_paused(self) -> bool:
+        """Paused: a free run's gate is shut, or a controlled run holds at its choices."""
+        sim = self.sim
+        if sim is None:
+            return False
+        sched = self.live.live()
+        return sched.holding if sched is not None else sim.clock.paused
+
     def sync_pause_button(self) -> None:
-        paused = self.sim is not None and self.sim.clock.paused
-        self.pause_button.setChecked(paused)
-        self.pause_button.setText("Res&ume" if paused else "Pa&use")
+        paused = self.live_paused
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)
+        text = "Res&ume" if paused else "Pa&use"
+        if self.pause_button.text() != text:
+            self.pause_button.setText(text)
+        tip = (
+            "Controlled: Resume lets the strategy pick again; Pause stops at the next choice"
+            if self.live.live() is not None
+            else "Hold the workers: what is under way finishes, nothing new starts"
+        )
+        if self.pause_button.toolTip() != tip + "  (Ctrl+P)":
+            self.pause_button.setToolTip(tip + "  (Ctrl+P)")
+
+    # -- stepping a live controlled run (app/gui/live.py) ------------------------------------
+    def new_recorder(self, seed: int = 0) -> TraceRecorder:
+        """The recorder of the scene's next run: it carries a scheduler when the strategy
+        combo asks for a controlled run (seeded by ``seed``, the run's own)."""
+        recorder = TraceRecorder()
+        if self.playback is None:
+            recorder.scheduler = scheduler_for(recorder, self.live.chosen, seed)
+        return recorder
+
+    @Slot()
+    def step_live(self) -> str | None:
+        """Next step of a held controlled run: the strategy makes one choice. Returns the
+        thread that moves (None: the run is not held at a choice)."""
+        sched = self.live.live()
+        if sched is None:
+            return None
+        chosen = sched.step_once()
+        if chosen is None and sched.holding:
+            self.say("No choice to make yet: the run stops at its next one")
+        self.live.refresh()
+        return chosen
+
+    @Slot(str)
+    def pick_live(self, name: str) -> bool:
+        """Let ``name`` take the next step of a held controlled run (True if it could)."""
+        sched = self.live.live()
+        if sched is None or name not in sched.held:
+            return False
+        chosen = sched.step_once(pick=name)
+        self.live.refresh()
+        return chosen == name
+
+    @Slot(int)
+    def _strategy_chosen(self, _index: int) -> None:
+        """A new schedule: the current run starts again under it, with the same settings."""
+        sim = self.sim
+        if sim is None or self.playback is not None:
+            return
+        mode = self.live.chosen
+        self.restart_live(sim.config)
+        if mode is None:
+            self.say("Restarted the run free: the operating system schedules the threads again")
+        elif mode == YOU:
+            self.say("Restarted the run controlled: it waits at every choice for you to click a thread")
+        else:
+            self.say(
+                f"Restarted the run under {strategy_title(mode)} (seed {sim.config.seed}): "
+                "Pause stops at the next choice, Next step makes one"
+            )
+
+    def restart_live(self, config: Any) -> None:
+        """Start the current run again with ``config`` (a schedule was chosen)."""
+        self.load(config)
 
     def say(self, text: str) -> None:
         """A hint in the status bar; none while a trace plays back (they are about the live run)."""
@@ -225,6 +317,7 @@ class SceneBase(QWidget):
         self.event_log.clear()
         self.bridge.attach(sim.recorder)
         self.hide_watchdog_banner()
+        self.live.begin(sim.scheduler)
         self.sync_pause_button()
         if not self.frame_timer.isActive():
             self.frame_timer.start()
@@ -234,7 +327,9 @@ class SceneBase(QWidget):
         sim = self.sim
         if sim is None or sim.stopped:
             return []
+        self.live.release_for_stop()
         alive = sim.stop(reason)
+        self.live.end()
         if alive:
             alive = self.host.join_all(0.05)
             log.error("threads still running after shutdown: %s", alive)
@@ -394,6 +489,8 @@ class SceneBase(QWidget):
         self.timeline_view.show_state(self.timeline, timeline_now)
         self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
+        if self.live.live() is not None:
+            self.live.refresh()
 
     # -- export -----------------------------------------------------------------------
     def export_trace(self, path: str | Path, chrome: bool = False) -> int:
@@ -407,6 +504,8 @@ class SceneBase(QWidget):
         else:
             records = sim.recorder.snapshot()
             header = trace_header(self.scene.name, sim.config, sim.config.seed)
+            if sim.scheduler is not None:
+                header["schedule"] = sim.scheduler.describe()
         writer = (
             ChromeTraceWriter(path, spans=self.scene.spans, header=header)
             if chrome

@@ -310,15 +310,21 @@ class Scheduler:
         return task is not None and task.state != DONE
 
     def tasks(self) -> list[dict[str, Any]]:
-        """A snapshot for views: each task's name, state, next operation and deadline."""
+        """A snapshot for views: each task's name, state, next operation and deadline.
+
+        Wait predicates are evaluated only while the run is parked (no task holds the
+        baton): ``_evaluating`` is one flag for every thread, so a view evaluating them while
+        a task runs would make that task's own scheduling points and waits return at once.
+        Otherwise a blocked task shows as not runnable."""
         with self._mu:
+            parked = self._current is None
             return [
                 {
                     "name": t.name,
                     "state": t.state,
                     "label": t.label,
                     "deadline": t.deadline,
-                    "runnable": t.state == RUN or (t.state == BLOCKED and self._ready(t)),
+                    "runnable": t.state == RUN or (parked and t.state == BLOCKED and self._ready(t)),
                     "current": t is self._current,
                 }
                 for t in self._tasks

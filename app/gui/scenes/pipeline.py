@@ -42,7 +42,7 @@ from app.scenes.pipeline.view import (
     WORKING,
     PipelineView,
 )
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 #: The window's own start: small batches, so each barrier round can be watched.
 WINDOW_CONFIG = PipelineConfig(items=60, batch_size=8, queue_capacity=16)
@@ -221,7 +221,7 @@ class PipelineScene(SceneBase):
         self.items_spin.setValue(min(max(config.items, 1), self.items_spin.maximum()))
         self.seed_spin.setValue(min(config.seed, self.seed_spin.maximum()))
         self._shown = self._spins()
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         pipeline = Pipeline(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )

@@ -24,7 +24,7 @@ from app.gui.widgets.counters import CounterPanel
 from app.scenes.restaurant import SCENE
 from app.scenes.restaurant.model import MAX_STATIONS, Kitchen, KitchenConfig
 from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 
 class RestaurantScene(SceneBase):
@@ -152,10 +152,10 @@ class RestaurantScene(SceneBase):
     def open_kitchen(self, config: KitchenConfig | None = None, start: bool = True) -> None:
         """Start a fresh kitchen with the chosen stations and seed (or ``config``); with
         ``start`` False it stays shut (a trace playing back draws into it)."""
-        recorder = TraceRecorder()
         config = config or KitchenConfig.with_station_count(
             self.stations_spin.value(), seed=self.seed_spin.value(), rehire_after_s=None
         )
+        recorder = self.new_recorder(config.seed)
         kitchen = Kitchen(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )
