@@ -116,11 +116,8 @@ def test_each_step_makes_exactly_one_choice(qtbot, scene):
 def test_you_choose_moves_the_thread_clicked(qtbot, scene):
     sched = controlled(qtbot, scene, YOU, orders=10)
     assert sched.holding, "You choose holds the run at every choice from its start"
-    # The watchdog thread enters as a guest (alive_workers takes the scene's lock in two
-    # guest turns); about one run in three it left the scheduler's baton with an ended guest
-    # while the run was held, and step_once then refused every pick (reported to the lead:
-    # a bug in app/sync/control.py's guests). Stopped here so this test checks the picking.
-    scene.sim.watchdog.stop(0.5)
+    # The watchdog stays on: its thread enters as a guest (alive_workers takes the scene's
+    # lock) while the run is held, and must never leave the baton with an ended guest.
     panel = scene.findChild(ThreadsPanel, "threadsPanel")
     picked = []
     for i in range(8):
@@ -129,9 +126,14 @@ def test_you_choose_moves_the_thread_clicked(qtbot, scene):
         name = could[(i + 1) % len(could)]  # not always the first: a real choice
         qtbot.waitUntil(lambda n=name: n in panel.rows and panel.rows[n].isEnabled(), timeout=5000)
         qtbot.waitUntil(lambda n=name: panel.ensure_visible(n), timeout=5000)  # scrolled to it
+        before = len(choices(scene))
         panel.rows[name].click()
-        last = choices(scene)[-1]
-        assert last["chose"] == name and set(last["of"]) == set(could)
+        # A guest (the watchdog looking at the workers) may hold the baton at the click:
+        # the pick is then made as it leaves.
+        qtbot.waitUntil(lambda b=before: len(choices(scene)) > b, timeout=5000)
+        last = choices(scene)[before]
+        # Who could move may change while a guest is in; the pick is made all the same.
+        assert last["chose"] == name and name in last["of"]
         picked.append(name)
     assert len(set(picked)) >= 2
 

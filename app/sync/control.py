@@ -254,6 +254,8 @@ class Scheduler:
         self.holding = False
         #: The tasks that could run at the choice the run is held at (empty when not held).
         self.held: list[str] = []
+        #: Steps asked for while a guest held the baton at a held choice: made when it leaves.
+        self._deferred: list[str | None] = []
         #: Called (under the scheduler's lock, from whichever thread) when a choice is held.
         self.on_held: Callable[[list[str]], None] | None = None
         #: The thread checking predicates right now (0: none). Operations a predicate makes
@@ -313,9 +315,8 @@ class Scheduler:
         """A snapshot for views: each task's name, state, next operation and deadline.
 
         Wait predicates are evaluated only while the run is parked (no task holds the
-        baton): ``_evaluating`` is one flag for every thread, so a view evaluating them while
-        a task runs would make that task's own scheduling points and waits return at once.
-        Otherwise a blocked task shows as not runnable."""
+        baton): while a task runs, the state they read is changing under them. Otherwise a
+        blocked task shows as not runnable."""
         with self._mu:
             parked = self._current is None
             return [
@@ -441,7 +442,12 @@ class Scheduler:
             if runnable:
                 if len(runnable) == 1:
                     return self._take(runnable[0])
-                if self.holding:
+                # A guest waiting for something (a lock a held task has) suspends the hold:
+                # the window's own calls never wait for a step.
+                if self.holding and not any(t.guest for t in self._tasks):
+                    if self._deferred:
+                        self.held = []
+                        return self._take(self._choose(runnable, me, self._deferred.pop(0)))
                     self.held = [t.name for t in runnable]
                     if self.on_held is not None:
                         self.on_held(self.held)
@@ -521,16 +527,21 @@ class Scheduler:
         """Run on by the strategy alone (and make the choice the run is held at, if any)."""
         with self._mu:
             self.holding = False
+            self._deferred.clear()
             if self._current is None and self.held:
                 self.held = []
                 self._grant(self._pick(None))
 
     def step_once(self, pick: str | None = None) -> str | None:
         """Make the choice a held run waits at: by the strategy, or ``pick`` (a task's name)
-        if it can run. Returns who was chosen (None: the run is not held at a choice)."""
+        if it can run. Returns who was chosen (None: the run is not held at a choice; the
+        pick, or "" for the strategy's, when a guest is in and the step waits for it)."""
         with self._mu:
-            if self._current is not None or not self.held:
+            if not self.held:
                 return None
+            if self._current is not None:  # a guest is in: the step is made when it leaves
+                self._deferred.append(pick)
+                return pick or ""
             runnable = self._runnable()
             self.held = []
             if not runnable:
