@@ -95,9 +95,9 @@ def test_same_seed_and_strategy_give_the_same_trace_and_a_replay_reproduces_it(
     runs = []
     for name in ("a", "b"):
         path = tmp_path / f"{name}.jsonl"
-        code, out, _ = cli(capsys, *args, "--schedule", strategy, "--trace", str(path))
-        runs.append((code, out, *load(path)))
-    (code_a, out_a, header_a, a), (code_b, _, header_b, b) = runs
+        code, _, _ = cli(capsys, *args, "--schedule", strategy, "--trace", str(path))
+        runs.append((code, *load(path)))
+    (code_a, header_a, a), (code_b, header_b, b) = runs
     assert header_a == header_b and header_a["schedule"]["strategy"] == strategy
     assert not first_difference(a, b)
     assert code_a == code_b
@@ -161,7 +161,11 @@ def _rewrite(path: Path, change: Any) -> None:
 @SCENES
 @pytest.mark.parametrize("how", ["tampered", "truncated", "code changed"])
 def test_a_replay_whose_schedule_no_longer_fits_says_where_it_diverged(
-    spec: SceneSpec, how: str, recorded: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    spec: SceneSpec,
+    how: str,
+    recorded: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     trace = recorded(spec)
     if how == "tampered":  # the tenth choice was among other tasks than this run can pick from
@@ -229,7 +233,9 @@ def test_guests_feeding_and_injecting_mid_run_neither_hang_it_nor_lose_a_unit(na
 # -- (e) every scene keeps its promises under faults in controlled mode -----------------------------
 @SCENES
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_every_scene_keeps_its_promises_under_faults_in_controlled_mode(spec: SceneSpec, strategy: str) -> None:
+def test_every_scene_keeps_its_promises_under_faults_in_controlled_mode(
+    spec: SceneSpec, strategy: str
+) -> None:
     for seed in (1, 2):
         sim = _controlled(spec, UNITS.get(spec.name, 6), some_faults(spec, 0.1), seed, strategy)
         reason, alive = supervise(sim)
@@ -255,10 +261,15 @@ def test_a_timed_out_condition_waiter_does_not_take_an_earlier_waiters_wake_up()
         tasks = []
         for name, timeout in (("first", None), ("second", 1.0)):
             task = sched.register(name)
-            th = threading.Thread(target=sched.run_task, args=(task, lambda n=name, t=timeout: waiter(n, t)))
+            th = threading.Thread(
+                target=sched.run_task, args=(task, lambda n=name, t=timeout: waiter(n, t)), daemon=True
+            )
             th.start()
             tasks.append((th, task))
-        # Both wait; then the second times out (simulated time moves while everyone waits).
+            waiting = len(tasks)
+            assert sched.wait_until(lambda w=waiting: len(cond._waiters) == w, 10.0, f"{name} waits")
+        # Both wait, the first in front; then the second times out (simulated time moves
+        # while everyone waits) and must take its own place in the queue, not the first's.
         assert sched.wait_until(lambda: woke == ["second False"], 10.0, "second times out")
         with cond:
             cond.notify()  # the one waiter left is the first
