@@ -83,6 +83,8 @@ def test_wall_fields_are_the_wall_clock_ones() -> None:
     assert {"ts", "created", "elapsed_ms", "accounted_ms"} <= WALL_FIELDS
     assert not WALL_FIELDS & {"seq", "sim", "thread", "kind"} - {"ts"}
     assert without_wall({"seq": 3, "ts": 1.5, "sim": 2.0, "elapsed_ms": 4}) == {"seq": 3, "sim": 2.0}
+    deadlock = {"kind": "watchdog.deadlock", "waits": [{"thread": "Ada", "since": 0.25}]}
+    assert without_wall(deadlock) == {"kind": "watchdog.deadlock", "waits": [{"thread": "Ada"}]}
 
 
 # -- (a) same seed, same strategy: the same trace; (b) a replay reproduces it ---------------------

@@ -21,22 +21,28 @@ from app.trace.recorder import Record
 FORMAT = 2
 HEADER_KIND = "trace.header"
 
-#: Fields that carry wall-clock time (or a measure of it), in the header or in records. Two
-#: controlled runs with the same scene, settings, seed and schedule give the same trace
-#: record for record once these are left out (docs/trace-format.md, "Controlled runs").
+#: Fields that carry wall-clock time (or a measure of it), in the header or in records, at any
+#: depth. Two controlled runs with the same scene, settings, seed and schedule give the same
+#: trace record for record once these are left out (docs/trace-format.md, "Controlled runs").
 WALL_FIELDS = frozenset(
     {
         "ts",  # every record: wall seconds since the recorder was made
         "created",  # the header: when it was written
-        "elapsed_ms",  # shutdown.completed: wall time from the request until joined
+        "elapsed_ms",  # shutdown.completed: wall time from the request until every worker joined
         "accounted_ms",  # shutdown.completed: wall time spent cancelling unfinished work
+        "since",  # watchdog.deadlock, in each of its waits: the ts the wait began
     }
 )
 
 
-def without_wall(record: Mapping[str, Any]) -> dict[str, Any]:
-    """``record`` without its ``WALL_FIELDS``: what two controlled runs must agree on."""
-    return {k: v for k, v in record.items() if k not in WALL_FIELDS}
+def without_wall(value: Any) -> Any:
+    """``value`` (a record, a header, or anything in one) without its ``WALL_FIELDS``, at any
+    depth: what two controlled runs of the same command must agree on."""
+    if isinstance(value, Mapping):
+        return {k: without_wall(v) for k, v in value.items() if k not in WALL_FIELDS}
+    if isinstance(value, list):
+        return [without_wall(v) for v in value]
+    return value
 
 
 class TraceFormatError(ValueError):
