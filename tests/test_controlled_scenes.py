@@ -284,3 +284,22 @@ def test_a_timed_out_condition_waiter_does_not_take_an_earlier_waiters_wake_up()
         th.join(5)
     assert first_woke, f"the first waiter's wake-up was lost: {woke}"
     assert woke == ["second False", "first True"]
+
+
+# -- deadlines in simulated time ------------------------------------------------------------------
+@pytest.mark.timeout(30)
+def test_a_controlled_orchestrator_names_hangs_at_their_deadlines_and_ends() -> None:
+    """The supervisor sleeps until exactly the next deadline; in simulated time it then wakes
+    at it (no wall time has crept past), so a deadline must count as due when the clock is at
+    it, or it waits 0 s again and again and the run never ends."""
+    spec = registry.get("orchestrator")
+    sim = _controlled(spec, 6, "hang=0.3", seed=2)
+    result: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: result.update(end=supervise(sim)), daemon=True)
+    runner.start()
+    runner.join(15)
+    assert not runner.is_alive(), "the controlled run never ended (a deadline was never due?)"
+    assert result["end"] == (sim.end_reason, [])
+    timeouts = sim.recorder.of_kind("component.timeout")
+    # Each timeout is a hang seen at its deadline (a hang superseded by a restart is not).
+    assert timeouts and 0 < len(timeouts) <= sim.summary()["faults_by_kind"]["hang"]
