@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from app.trace.recorder import TraceRecorder, bind_thread_name, thread_name
@@ -704,9 +704,11 @@ class CCondition:
         try:
             ok = self._s.wait_until(lambda: token[0], timeout, self._label)
         finally:
-            if not token[0]:
-                with suppress(ValueError):
-                    self._waiters.remove(token)
+            if not token[0]:  # removed by identity: every unwoken token equals [False]
+                for i, waiter in enumerate(self._waiters):
+                    if waiter is token:
+                        del self._waiters[i]
+                        break
             self._lock._acquire_restore(saved)
         return ok
 
