@@ -225,3 +225,29 @@ def test_a_guest_waiting_for_a_lock_a_held_task_has_is_not_kept_waiting_for_a_st
     for th in threads:
         th.join(5)
         assert not th.is_alive()
+
+
+def test_paced_time_passes_in_wall_time_and_a_guest_never_waits_for_it() -> None:
+    import time
+
+    sched = Scheduler(RandomStrategy(1))
+    sched.pace = lambda: 20.0  # 20 simulated seconds per wall second
+    flag = control.CFlag(sched, "event:poke")
+    woke = {}
+
+    def sleeper() -> None:
+        woke["poked"] = flag.wait(4.0)  # 0.2 s of wall time, paced
+        woke["at"] = sched.now
+
+    task = sched.register("sleeper")
+    th = threading.Thread(target=sched.run_task, args=(task, sleeper))
+    t0 = time.monotonic()
+    th.start()
+    assert _eventually(lambda: task.state == control.BLOCKED)
+    g0 = time.monotonic()
+    with control.CLock(sched, "lock:any"):  # a guest, while the time is being paced
+        pass
+    assert time.monotonic() - g0 < 0.1
+    th.join(5)
+    assert woke == {"poked": False, "at": 4.0}
+    assert time.monotonic() - t0 >= 0.15  # the simulated seconds took wall time

@@ -248,8 +248,10 @@ class Scheduler:
             recorder.hold_sim_time(0.0)  # records carry simulated time from the first
         self.pace: Callable[[], float | None] = lambda: None
         self.diverged: str | None = None
-        #: Wakes a pacing wait early (a guest arrived, the speed changed, the run stops).
-        self._nudge = threading.Event()
+        #: Paced runs: the timekeeper thread moves time when no task can run (``_keep_time``).
+        self._tick = threading.Condition(self._mu)
+        self._wake_at: float | None = None
+        self._timekeeper: threading.Thread | None = None
         #: Held: at every choice the run stops until ``step_once`` (a window stepping it).
         self.holding = False
         #: The tasks that could run at the choice the run is held at (empty when not held).
@@ -304,6 +306,8 @@ class Scheduler:
             task.label = "ended"
             if task in self._tasks:
                 self._tasks.remove(task)
+                if not self._tasks:
+                    self._tick.notify_all()  # the timekeeper has nothing left to wake
             if self._current is task:
                 self._handoff(None)
 
@@ -400,7 +404,6 @@ class Scheduler:
                 entered = True
             else:
                 self._guests.append(task)
-                self._nudge.set()
                 entered = False
         if not entered:
             task.gate.acquire()
@@ -457,11 +460,21 @@ class Scheduler:
             if not timed:
                 return None
             due = min(t.deadline for t in timed if t.deadline is not None)
-            if not self._advance(due):
-                continue  # woken early (a guest): look again
-            for t in timed:
-                if t.deadline is not None and t.deadline <= self.now:
-                    t.expired = True
+            if self.pace() is not None and due > self.now:
+                # Paced: the time passes in wall time too, in the timekeeper's thread. No task
+                # holds the baton meanwhile, so a guest (the window) never waits for it.
+                self._wake_at = due
+                self._ensure_timekeeper()
+                self._tick.notify_all()
+                return None
+            self._expire(due)
+
+    def _expire(self, due: float) -> None:
+        """Move simulated time to ``due``; the tasks whose deadline it reaches may run."""
+        self._set_now(due)
+        for t in self._tasks:
+            if t.state == BLOCKED and t.deadline is not None and t.deadline <= self.now:
+                t.expired = True
 
     def _runnable(self) -> list[Task]:
         self._evaluator = _get_ident()
@@ -551,22 +564,35 @@ class Scheduler:
             self._grant(chosen)
             return chosen.name
 
-    def _advance(self, due: float) -> bool:
-        """Move simulated time to ``due`` (under the lock); False if woken before it."""
-        speed = self.pace()
-        if speed is not None and due > self.now:
-            self._nudge.clear()
-            start_wall, start_sim = time.monotonic(), self.now
-            self._mu.release()
-            try:
-                woke = self._nudge.wait((due - start_sim) / speed)
-            finally:
-                self._mu.acquire()
-            if woke:
-                self._set_now(min(due, start_sim + (time.monotonic() - start_wall) * speed))
-                return False
-        self._set_now(due)
-        return True
+    def _ensure_timekeeper(self) -> None:
+        if self._timekeeper is None:
+            self._timekeeper = threading.Thread(target=self._keep_time, name="timekeeper", daemon=True)
+            self._timekeeper.start()
+
+    def _keep_time(self) -> None:
+        """Paced runs: when no task can run, let the wall clock catch up with the earliest
+        deadline, then wake its task. A guest or a speed change cuts the wait short."""
+        with self._mu:
+            while True:
+                if not self._tasks and not self._guests:
+                    self._timekeeper = None  # nothing left to wake: started again on demand
+                    self._wake_at = None
+                    return
+                due = self._wake_at
+                if due is None or self._current is not None:
+                    self._tick.wait(0.5)
+                    continue
+                speed = self.pace()
+                if speed is not None and due > self.now:
+                    start_wall, start_sim = time.monotonic(), self.now
+                    self._tick.wait((due - start_sim) / speed)
+                    reached = start_sim + (time.monotonic() - start_wall) * speed
+                    if self._current is not None or self._wake_at != due or reached < due:
+                        self._set_now(min(due, reached))  # time passed, but not all of it
+                        continue
+                self._wake_at = None
+                self._expire(due)
+                self._grant(self._pick(None))
 
     def _set_now(self, now: float) -> None:
         if now > self.now:
@@ -575,8 +601,9 @@ class Scheduler:
                 self.recorder.hold_sim_time(now)
 
     def nudge(self) -> None:
-        """Cut a pacing wait short (the speed changed, or the run is stopping)."""
-        self._nudge.set()
+        """Cut a pacing wait short (the speed changed): the timekeeper looks again."""
+        with self._mu:
+            self._tick.notify_all()
 
     def describe(self) -> dict[str, Any]:
         return self.strategy.describe()
