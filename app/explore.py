@@ -25,11 +25,10 @@ from app.engine.contract import SceneSpec
 from app.engine.exploring import CHECKS, FollowStrategy, Outcome, run_schedule, shrink
 from app.engine.faults import SpecError
 from app.engine.simulation import Simulation
-from app.headless import read_schedule
 from app.scenes import registry
 from app.sync.control import ReplayStrategy, Strategy, make_strategy
 from app.trace.export import JsonlWriter
-from app.trace.format import trace_header
+from app.trace.format import read_trace, trace_header
 from app.trace.recorder import TraceRecorder, bind_thread_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -167,7 +166,8 @@ def _reproduce(args: argparse.Namespace, t: Target, index: int, first: Outcome) 
     )
     for w in writers:
         w.close()
-    _, recorded = read_schedule(path)
+    _, records = read_trace(path)
+    recorded = [r for r in records if r["kind"] == "sched.choice"]
     again = run_schedule(build, ReplayStrategy(recorded), t.spec.invariants)
     info.update(
         shrunk_choices=len(forced),
@@ -198,9 +198,7 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
     kinds = ", ".join(f"{k} {n}" for k, n in report["failed_checks"].items())
     print(f"FAILURES: {report['failures']} of {report['schedules_run']} schedules ({kinds})")
     f = report["first_failure"]
-    print(
-        f"first failure: schedule {f['index']} (scene and strategy seed {f['scene_seed']}): {f['check']}: {f['message']}"
-    )
+    print(f"first failure: schedule {f['index']} (seed {f['scene_seed']}): {f['check']}: {f['message']}")
     if "trace" not in f:
         return
     print(
