@@ -2,8 +2,9 @@
 promises, and shrink the first failure to a short trace that ``run --replay`` re-executes.
 
 Schedule ``i`` (from 0) runs the scene with seed ``S + i`` under the strategy seeded ``S + i``:
-the scene seed is derived, so schedule ``i`` is exactly ``run SCENE --schedule STRATEGY --seed
-S+i`` (with the same flags). A lab experiment runs once per schedule under the ``any``
+the scene seed is derived, so schedule ``i`` of random or pos is exactly ``run SCENE --schedule
+STRATEGY --seed S+i`` (with the same flags). PCT places its priority changes among the steps a
+run takes (measured once, on one random schedule), not among ``run``'s 2000. A lab experiment runs once per schedule under the ``any``
 interleaving: nothing forced and no simulated durations, so the strategy alone orders the
 threads' steps.
 """
@@ -80,8 +81,17 @@ def target(text: str, variant: str | None, faults: str) -> Target:
     return t
 
 
-def strategy_for(name: str, seed: int, depth: int | None) -> Strategy:
-    return make_strategy(name, seed, **({"depth": depth} if depth else {}))
+def strategy_for(name: str, seed: int, depth: int | None, steps: int | None = None) -> Strategy:
+    options: dict[str, int] = {}
+    if name == "pct":
+        options = {k: v for k, v in (("depth", depth), ("steps", steps)) if v}
+    return make_strategy(name, seed, **options)
+
+
+def pct_steps(t: Target, seed: int) -> int:
+    """How many scheduling steps a run takes (one random schedule's): PCT places its
+    priority changes among that many, so they fall inside a small run."""
+    return max(run_schedule(t.build(seed), make_strategy("random", seed), t.spec.invariants).steps, 1)
 
 
 def explore(args: argparse.Namespace) -> int:
@@ -93,9 +103,10 @@ def explore(args: argparse.Namespace) -> int:
     failing: list[tuple[int, Outcome]] = []
     checks: Counter[str] = Counter()
     steps = 0
+    k = pct_steps(t, base) if args.strategy == "pct" and n else None
     for i in range(n):
         seed = base + i
-        out = run_schedule(t.build(seed), strategy_for(args.strategy, seed, args.pct_depth), invariants)
+        out = run_schedule(t.build(seed), strategy_for(args.strategy, seed, args.pct_depth, k), invariants)
         steps += out.steps
         if out.failed:
             checks[out.failed] += 1
@@ -108,6 +119,7 @@ def explore(args: argparse.Namespace) -> int:
         "scene": t.spec.name,
         **({"variant": t.flags["variant"]} if "variant" in t.flags else {}),
         "strategy": args.strategy,
+        **({"pct_steps": k} if k else {}),
         "seed": base,
         "scene_seed": "seed + schedule index",
         "schedules": n,
