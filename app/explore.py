@@ -4,9 +4,9 @@ promises, and shrink the first failure to a short trace that ``run --replay`` re
 Schedule ``i`` (from 0) runs the scene with seed ``S + i`` under the strategy seeded ``S + i``:
 the scene seed is derived, so schedule ``i`` of random or pos is exactly ``run SCENE --schedule
 STRATEGY --seed S+i`` (with the same flags). PCT places its priority changes among the steps a
-run takes (measured once, on one random schedule), not among ``run``'s 2000. A lab experiment runs once per schedule under the ``any``
-interleaving: nothing forced and no simulated durations, so the strategy alone orders the
-threads' steps.
+run takes (measured once, on one random schedule), not among ``run``'s 2000. A lab
+experiment runs once per schedule under the ``any`` interleaving: nothing forced and no
+simulated durations, so the strategy alone orders the threads' steps.
 """
 
 from __future__ import annotations
