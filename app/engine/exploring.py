@@ -97,8 +97,10 @@ def judge(
     s = sim.summary()
     out: list[tuple[str, str]] = []
     out += [("errors", f"a worker raised: {e}") for e in s.get("errors") or ()]
-    # An escalation (the restart budget spent) is an orderly end, not a broken promise: the
-    # fault rates decide it, and exactly-once still holds (the units are cancelled).
+    # An escalation (the restart budget spent) is an orderly end when faults caused it (their
+    # rates decide it, and exactly-once still holds); with no fault injected, something broke.
+    if s.get("escalated") and not s.get("faults"):
+        out.append(("errors", f"escalated with no fault injected: {s['escalated']}"))
     if reason == "deadlock" or sim.deadlock is not None:
         why = (sim.deadlock or {}).get("reason", "deadlock")
         out.append(("deadlock", why))
