@@ -4,6 +4,8 @@ holds in every interleaving, and the same seed gives the same run, record for re
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.engine.clock import SimClock
@@ -32,10 +34,10 @@ def _strip(value: object) -> object:
 pytestmark = pytest.mark.timeout(60)
 
 
-def controlled_run(strategy: str, seed: int, **config: object) -> LabBench:
+def controlled_run(strategy: str, seed: int, **config: Any) -> LabBench:
     rec = TraceRecorder(capacity=1_000_000)
     rec.scheduler = Scheduler(make_strategy(strategy, seed), recorder=rec)
-    bench = LabBench(LabConfig(**config), clock=SimClock(None, recorder=rec), recorder=rec)  # type: ignore[arg-type]
+    bench = LabBench(LabConfig(**config), clock=SimClock(None, recorder=rec), recorder=rec)
     _, alive = supervise(bench)
     assert alive == []
     s = bench.summary()
