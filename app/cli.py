@@ -75,7 +75,8 @@ def _flag_type(flag: Flag) -> Callable[[str], Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kitchen-sync",
-        description="Thread synchronisation made visible. With no command, opens the window.",
+        description="Thread synchronisation made visible. With no command, opens the window; "
+        "kitchen-sync FILE.jsonl opens it playing that trace back.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     from app.scenes import registry
@@ -185,6 +186,10 @@ def _check_run(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0].endswith(".jsonl"):  # kitchen-sync FILE.jsonl: play it back
+        from app.gui.application import run_gui_with_trace
+
+        return run_gui_with_trace(args_in)
     parser = build_parser()
     try:
         args = parser.parse_args(args_in)

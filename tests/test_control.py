@@ -194,3 +194,34 @@ def _eventually(cond, timeout: float = 5.0) -> bool:
             return True
         tick.wait(0.005)
     return cond()
+
+
+def test_a_guest_waiting_for_a_lock_a_held_task_has_is_not_kept_waiting_for_a_step() -> None:
+    sched = Scheduler(RandomStrategy(5))
+    sched.hold()
+    lock = control.CLock(sched, "lock:scene")
+
+    def body() -> None:
+        for _ in range(2):
+            with lock:
+                control.step("inside")
+
+    tasks = [sched.register(n) for n in ("a", "b")]
+    threads = [threading.Thread(target=sched.run_task, args=(t, body)) for t in tasks]
+    for th in threads:
+        th.start()
+    assert _eventually(lambda: sched.held == ["a", "b"])
+    assert sched.step_once(pick="a") == "a"  # a takes the lock, then is held inside it
+    assert _eventually(lambda: bool(sched.held) and lock.locked())
+    got = threading.Event()
+
+    def guest() -> None:
+        with lock:  # the window's thread: never waits for a step
+            got.set()
+
+    threading.Thread(target=guest, daemon=True).start()
+    assert got.wait(5), "a guest waited for a step"
+    sched.release()
+    for th in threads:
+        th.join(5)
+        assert not th.is_alive()

@@ -80,6 +80,14 @@ class SimClock:
     def is_max(self) -> bool:
         return self._speed is None
 
+    @property
+    def timeless(self) -> bool:
+        """True at "max" in a free run: sleeps return at once and simulated time hardly
+        moves, so scenes bound their waits in wall time (their ``max_speed_*`` settings).
+        Never in controlled mode: simulated time costs nothing there (the scheduler jumps
+        to the next deadline), so scenes keep their simulated durations and timeouts."""
+        return self._speed is None and self.scheduler is None
+
     def set_speed(self, speed: float | None) -> None:
         if self.scheduler is not None:
             self._speed = speed

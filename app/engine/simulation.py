@@ -170,6 +170,8 @@ class Simulation(ABC):
 
     def request_shutdown(self, reason: str = "shutdown") -> None:
         """Ask every worker to stop; safe from any thread, returns at once."""
+        if self.scheduler is not None:
+            self.scheduler.release()  # a run held for stepping must be free to wind down
         with self._lock:
             if self.shutting_down:
                 return
@@ -194,15 +196,19 @@ class Simulation(ABC):
         if self.stopped:
             return self.alive_workers()
         t0 = time.monotonic()
+        # The deadline's time line: wall time, or simulated time when a controlled run's task
+        # stops it (its joins wait in simulated time, so the stop replays exactly).
+        sched = self.scheduler
+        now = self.clock.wall if sched is not None and sched.is_managed() else time.monotonic
         self.request_shutdown(reason)
-        end = t0 + deadline_s
+        end = now() + deadline_s
         with self._lock:
             workers = list(self._workers)
         for w in workers:
-            w.join(max(end - time.monotonic(), 0.0))
+            w.join(max(end - now(), 0.0))
         alive = self.alive_workers()
         joined = time.monotonic()
-        self.watchdog.stop(max(end - joined, 0.0))
+        self.watchdog.stop(max(end - now(), 0.0))
         self.stopped = True
         self._after_stop()
         self.recorder.record(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from app.sync import Event
+from app.sync import Event, control
 from app.trace.recorder import TraceRecorder
 
 INITIALIZING, READY, PROCESSING, ERROR, SHUTDOWN = "INITIALIZING", "READY", "PROCESSING", "ERROR", "SHUTDOWN"
@@ -34,15 +34,19 @@ class StateMachine:
 
     Time spent in each state is added up at every transition, so a summary never has to
     read it back from the trace (whose ring forgets the oldest records on long runs).
+
+    ``lock`` comes from ``control.rlock`` (the recorder's run decides: plain in free mode,
+    the scheduler's in controlled mode), and so does the condition over it.
     """
 
     def __init__(
         self,
         recorder: TraceRecorder,
-        lock: threading.RLock | None = None,
+        lock: Any = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.cond = threading.Condition(lock or threading.RLock())
+        lock = lock if lock is not None else control.rlock(recorder, "lock:state")
+        self.cond = control.condition(lock, recorder, "cond:state")
         self._rec = recorder.record
         self._now = clock
         self.events = {s: Event(name=s, recorder=recorder) for s in STATES}

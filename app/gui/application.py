@@ -136,7 +136,27 @@ class FirstPaintProbe(QObject):
         return False
 
 
-def run_gui() -> int:
+def run_gui_with_trace(args: list[str]) -> int:
+    """``kitchen-sync FILE.jsonl``: the window, playing that trace back in its scene. A file
+    that cannot be played back is one line on stderr and exit code 2, before any window."""
+    from app.gui.playback import PlaybackError, open_trace
+
+    def fail(message: str) -> int:
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        print(f"kitchen-sync: error: {text}", file=sys.stderr)
+        return 2
+
+    if len(args) > 1:
+        return fail(f"a trace file takes no other arguments, got {' '.join(args[1:])}")
+    try:
+        opened = open_trace(args[0])
+    except PlaybackError as exc:
+        return fail(str(exc))
+    return run_gui(trace=opened)
+
+
+def run_gui(trace: object = None) -> int:
+    """The window; with ``trace`` (an ``app.gui.playback.OpenedTrace``) playing it back."""
     app, _created = ensure_app()
     log_path = setup_logging()
     reporter = ErrorReporter(log_path)
@@ -147,6 +167,8 @@ def run_gui() -> int:
         window.installEventFilter(probe)
     window.show()
     log.info("window shown")
+    if trace is not None:
+        window.open_trace(trace)
     code = app.exec()
     for scene in window.scenes():
         scene.close_scene()

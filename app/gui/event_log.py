@@ -78,6 +78,10 @@ class TraceTableModel(QAbstractTableModel):
             return rec["kind"]
         return _details(rec)
 
+    def record(self, row: int) -> Record:
+        """The record shown in ``row``."""
+        return self._rows[row]
+
     def _wanted(self, rec: Record) -> bool:
         return not self.prefix or rec["kind"].startswith(self.prefix + ".")
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app.engine.faults import SpecError
 from app.gui.navigator import SceneNavigator
+from app.gui.playback import OpenedTrace, Playback, PlaybackError, open_trace
 from app.gui.scene_base import SceneBase
 from app.gui.settings import settings
 from app.resources import resource_path
@@ -45,6 +46,8 @@ class MainWindow(QMainWindow):
         self._menus()
         self.resize(1280, 820)
         self.closed_cleanly: bool | None = None
+        #: The trace playing back, if any (one at a time, in the tab of its scene).
+        self.playback: Playback | None = None
         self.restore_settings()
         self.tabs.currentChanged.connect(self._scene_changed)
         self._scene_changed()
@@ -92,11 +95,19 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open scenario…", self, objectName="openScenarioAction")
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        trace_action = QAction("&Open trace…", self, objectName="openTraceAction")
+        trace_action.setShortcut(QKeySequence.StandardKey.Open)
+        trace_action.setToolTip("Play a trace file (JSONL, from run --trace or Export) back in its scene")
+        trace_action.triggered.connect(self._open_trace)
+        open_action = QAction("Open &scenario…", self, objectName="openScenarioAction")
+        open_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
         open_action.setToolTip("Load a scenario file (TOML) into its scene")
         open_action.triggered.connect(self._open_scenario)
-        file_menu.addAction(open_action)
+        self.close_trace_action = QAction("&Close trace", self, objectName="closeTraceAction")
+        self.close_trace_action.setToolTip("Leave the trace and return to the live scene")
+        self.close_trace_action.setEnabled(False)
+        self.close_trace_action.triggered.connect(self.close_playback)
+        file_menu.addActions([trace_action, open_action, self.close_trace_action])
         file_menu.addSeparator()
         jsonl = QAction("Export trace as &JSONL…", self, objectName="exportJsonlAction")
         jsonl.triggered.connect(lambda: self._export(chrome=False))
@@ -145,6 +156,51 @@ class MainWindow(QMainWindow):
         if path:
             self.open_scenario(path)
 
+    def _open_trace(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open trace", "", "Trace (*.jsonl);;All files (*)")
+        if path:
+            self.open_trace(path)
+
+    def open_trace(self, path: str | OpenedTrace, play: bool = True) -> Playback | None:
+        """Play a trace back in its scene's tab (a file's path, or one already read); a bad
+        file gets a dialog with one line naming the problem, and None is returned."""
+        if isinstance(path, OpenedTrace):
+            opened = path
+        else:
+            try:
+                opened = open_trace(path)
+            except PlaybackError as exc:
+                box = QMessageBox(QMessageBox.Icon.Warning, "Trace not opened", str(exc), parent=self)
+                box.setObjectName("traceErrorDialog")
+                box.open()
+                return None
+        self.close_playback()
+        scene = self._by_name[opened.spec.name]
+        self.tabs.setCurrentWidget(scene)
+        playback = Playback(scene, opened)
+        playback.closed.connect(self._playback_closed)
+        self.playback = playback
+        playback.start(play=play)
+        self.close_trace_action.setEnabled(True)
+        self.statusBar().showMessage(
+            f"Playing back {opened.name}: drag the slider to any record, or step with , and .", 6000
+        )
+        return playback
+
+    @Slot()
+    def close_playback(self) -> None:
+        """Return the tab playing a trace back to its live scene."""
+        if self.playback is not None:
+            self.playback.stop()
+
+    @Slot()
+    def _playback_closed(self) -> None:
+        playback, self.playback = self.playback, None
+        self.close_trace_action.setEnabled(False)
+        if playback is not None:
+            playback.deleteLater()
+            self.statusBar().showMessage(f"Closed {playback.opened.name}; the scene is live again", 4000)
+
     def open_scenario(self, path: str) -> bool:
         """Load a scenario into its tab; a bad file gets a dialog naming the key and problem."""
         try:
@@ -155,6 +211,8 @@ class MainWindow(QMainWindow):
             box.open()
             return False
         scene = self._by_name[scenario.scene]
+        if scene.playback is not None:
+            self.close_playback()
         scene.load(scenario.config)
         self.tabs.setCurrentWidget(scene)
         self.statusBar().showMessage(f"Loaded scenario '{scenario.title}'", 5000)

@@ -27,13 +27,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from app.trace.recorder import TraceRecorder, thread_name
+from app.trace.recorder import TraceRecorder, bind_thread_name, thread_name
 
 RUN, BLOCKED, DONE = "run", "blocked", "done"
 _tls = threading.local()
+_get_ident = threading.get_ident
 _never: Callable[[], bool] = lambda: False
 
 
@@ -253,9 +254,13 @@ class Scheduler:
         self.holding = False
         #: The tasks that could run at the choice the run is held at (empty when not held).
         self.held: list[str] = []
+        #: Steps asked for while a guest held the baton at a held choice: made when it leaves.
+        self._deferred: list[str | None] = []
         #: Called (under the scheduler's lock, from whichever thread) when a choice is held.
         self.on_held: Callable[[list[str]], None] | None = None
-        self._evaluating = False
+        #: The thread checking predicates right now (0: none). Operations a predicate makes
+        #: run inline in that thread; any other thread is unaffected by it.
+        self._evaluator = 0
 
     # -- tasks ------------------------------------------------------------------------------
     def register(self, name: str) -> Task:
@@ -283,12 +288,15 @@ class Scheduler:
         """Make the calling thread a task for the block (a headless run's supervisor)."""
         task = self.register(name)
         _tls.task, _tls.scheduler = task, self
+        was = thread_name()
+        bind_thread_name(name)  # its records carry the task's name
         task.gate.acquire()
         try:
             yield task
         finally:
             self._end(task)
             _tls.task = _tls.scheduler = None
+            bind_thread_name(was)
 
     def _end(self, task: Task) -> None:
         with self._mu:
@@ -304,15 +312,20 @@ class Scheduler:
         return task is not None and task.state != DONE
 
     def tasks(self) -> list[dict[str, Any]]:
-        """A snapshot for views: each task's name, state, next operation and deadline."""
+        """A snapshot for views: each task's name, state, next operation and deadline.
+
+        Wait predicates are evaluated only while the run is parked (no task holds the
+        baton): while a task runs, the state they read is changing under them. Otherwise a
+        blocked task shows as not runnable."""
         with self._mu:
+            parked = self._current is None
             return [
                 {
                     "name": t.name,
                     "state": t.state,
                     "label": t.label,
                     "deadline": t.deadline,
-                    "runnable": t.state == RUN or (t.state == BLOCKED and self._ready(t)),
+                    "runnable": t.state == RUN or (parked and t.state == BLOCKED and self._ready(t)),
                     "current": t is self._current,
                 }
                 for t in self._tasks
@@ -331,7 +344,7 @@ class Scheduler:
     def point(self, label: str) -> None:
         """A scheduling point: the strategy may let another task run before this one goes on."""
         task = getattr(_tls, "task", None)
-        if task is None or task.guest or self._evaluating:
+        if task is None or task.guest or self._evaluator == _get_ident():
             return  # a guest does its one operation without giving way
         with self._mu:
             task.label = label
@@ -350,7 +363,7 @@ class Scheduler:
         task = getattr(_tls, "task", None)
         if task is None:
             return self._guest(lambda: self.wait_until(pred, timeout, label))
-        if self._evaluating:
+        if self._evaluator == _get_ident():
             return pred()
         with self._mu:
             task.label = label
@@ -411,11 +424,11 @@ class Scheduler:
     def _ready(self, task: Task) -> bool:
         if task.expired:
             return True
-        self._evaluating = True
+        self._evaluator = _get_ident()
         try:
             return task.pred()
         finally:
-            self._evaluating = False
+            self._evaluator = 0
 
     def _pick(self, me: Task | None) -> Task | None:
         """The next task to hold the baton (under the lock). None: nothing can run now, or
@@ -429,7 +442,12 @@ class Scheduler:
             if runnable:
                 if len(runnable) == 1:
                     return self._take(runnable[0])
-                if self.holding:
+                # A guest waiting for something (a lock a held task has) suspends the hold:
+                # the window's own calls never wait for a step.
+                if self.holding and not any(t.guest for t in self._tasks):
+                    if self._deferred:
+                        self.held = []
+                        return self._take(self._choose(runnable, me, self._deferred.pop(0)))
                     self.held = [t.name for t in runnable]
                     if self.on_held is not None:
                         self.on_held(self.held)
@@ -446,7 +464,13 @@ class Scheduler:
                     t.expired = True
 
     def _runnable(self) -> list[Task]:
-        return [t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and self._ready(t))]
+        self._evaluator = _get_ident()
+        try:
+            return [
+                t for t in self._tasks if t.state == RUN or (t.state == BLOCKED and (t.expired or t.pred()))
+            ]
+        finally:
+            self._evaluator = 0
 
     def _take(self, chosen: Task) -> Task:
         if chosen.state == BLOCKED:
@@ -458,11 +482,11 @@ class Scheduler:
         return chosen
 
     def _ready_pred(self, task: Task) -> bool:
-        self._evaluating = True
+        self._evaluator = _get_ident()
         try:
             return task.pred()
         finally:
-            self._evaluating = False
+            self._evaluator = 0
 
     def _choose(self, runnable: list[Task], me: Task | None, pick: str | None = None) -> Task:
         self.choices += 1
@@ -503,16 +527,21 @@ class Scheduler:
         """Run on by the strategy alone (and make the choice the run is held at, if any)."""
         with self._mu:
             self.holding = False
+            self._deferred.clear()
             if self._current is None and self.held:
                 self.held = []
                 self._grant(self._pick(None))
 
     def step_once(self, pick: str | None = None) -> str | None:
         """Make the choice a held run waits at: by the strategy, or ``pick`` (a task's name)
-        if it can run. Returns who was chosen (None: the run is not held at a choice)."""
+        if it can run. Returns who was chosen (None: the run is not held at a choice; the
+        pick, or "" for the strategy's, when a guest is in and the step waits for it)."""
         with self._mu:
-            if self._current is not None or not self.held:
+            if not self.held:
                 return None
+            if self._current is not None:  # a guest is in: the step is made when it leaves
+                self._deferred.append(pick)
+                return pick or ""
             runnable = self._runnable()
             self.held = []
             if not runnable:
@@ -572,7 +601,7 @@ def current() -> Scheduler | None:
 
 def _outside(sched: Scheduler) -> bool:
     """True in a thread that is not a task (it must enter as a guest for an operation)."""
-    return getattr(_tls, "task", None) is None and not sched._evaluating
+    return getattr(_tls, "task", None) is None and sched._evaluator != _get_ident()
 
 
 class CLock:
@@ -675,9 +704,11 @@ class CCondition:
         try:
             ok = self._s.wait_until(lambda: token[0], timeout, self._label)
         finally:
-            if not token[0]:
-                with suppress(ValueError):
-                    self._waiters.remove(token)
+            if not token[0]:  # removed by identity: every unwoken token equals [False]
+                for i, waiter in enumerate(self._waiters):
+                    if waiter is token:
+                        del self._waiters[i]
+                        break
             self._lock._acquire_restore(saved)
         return ok
 

@@ -4,7 +4,7 @@ The bottom layer: it imports nothing else of the app, so every layer above may r
 """
 
 from app.trace.export import ChromeTraceWriter, JsonlWriter
-from app.trace.format import FORMAT, TraceFormatError, read_trace, trace_header
+from app.trace.format import FORMAT, WALL_FIELDS, TraceFormatError, read_trace, trace_header, without_wall
 from app.trace.recorder import (
     Record,
     TraceRecorder,
@@ -16,6 +16,7 @@ from app.trace.recorder import (
 
 __all__ = [
     "FORMAT",
+    "WALL_FIELDS",
     "ChromeTraceWriter",
     "JsonlWriter",
     "Record",
@@ -27,4 +28,5 @@ __all__ = [
     "set_default_recorder",
     "thread_name",
     "trace_header",
+    "without_wall",
 ]

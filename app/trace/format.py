@@ -21,6 +21,29 @@ from app.trace.recorder import Record
 FORMAT = 2
 HEADER_KIND = "trace.header"
 
+#: Fields that carry wall-clock time (or a measure of it), in the header or in records, at any
+#: depth. Two controlled runs with the same scene, settings, seed and schedule give the same
+#: trace record for record once these are left out (docs/trace-format.md, "Controlled runs").
+WALL_FIELDS = frozenset(
+    {
+        "ts",  # every record: wall seconds since the recorder was made
+        "created",  # the header: when it was written
+        "elapsed_ms",  # shutdown.completed: wall time from the request until every worker joined
+        "accounted_ms",  # shutdown.completed: wall time spent cancelling unfinished work
+        "since",  # watchdog.deadlock, in each of its waits: the ts the wait began
+    }
+)
+
+
+def without_wall(value: Any) -> Any:
+    """``value`` (a record, a header, or anything in one) without its ``WALL_FIELDS``, at any
+    depth: what two controlled runs of the same command must agree on."""
+    if isinstance(value, Mapping):
+        return {k: without_wall(v) for k, v in value.items() if k not in WALL_FIELDS}
+    if isinstance(value, list):
+        return [without_wall(v) for v in value]
+    return value
+
 
 class TraceFormatError(ValueError):
     """A file that is not a trace this app can read; the message is one line naming the
@@ -168,4 +191,13 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else text
 
 
-__all__ = ["FORMAT", "HEADER_KIND", "TraceFormatError", "plain", "read_trace", "trace_header"]
+__all__ = [
+    "FORMAT",
+    "HEADER_KIND",
+    "WALL_FIELDS",
+    "TraceFormatError",
+    "plain",
+    "read_trace",
+    "trace_header",
+    "without_wall",
+]

@@ -46,7 +46,7 @@ from app.scenes.dice.model import (
     DiceGame,
 )
 from app.scenes.dice.view import COUNTDOWN, OVER, PLAYING, READY, DiceView, PlayerView, RoundEntry, join_names
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 HISTORY_ROWS = 200
 
@@ -405,7 +405,7 @@ class DiceScene(SceneBase):
         ):
             spin.setValue(min(value, spin.maximum()))
         self._shown = self._spins()
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         game = DiceGame(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )

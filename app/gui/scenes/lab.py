@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from PySide6.QtCore import Qt, Slot
@@ -49,7 +49,7 @@ from app.scenes.lab.view import (
     Marker,
     RunView,
 )
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 _VERB = {
     RUNNING: "",
@@ -84,6 +84,15 @@ def marker_text(m: Marker) -> str:
         return m.detail.split(":", 1)[0]  # the exception's name; the verdict says the rest
     verb = _VERB.get(m.state, m.state)
     return " ".join(x for x in (verb, m.detail) if x)
+
+
+def next_step_line(lines: Sequence[tuple[int, str]], at: int, step: str) -> int | None:
+    """The file line of ``step("<step>")`` that a thread at file line ``at`` reaches next:
+    the first such line at or after ``at``, else the first (a loop goes round); None if the
+    code shown has no such step."""
+    calls = (f'step("{step}")', f"step('{step}')")
+    found = [n for n, text in lines if any(c in text for c in calls)]
+    return next((n for n in found if n >= at), found[0] if found else None)
 
 
 class LabScene(SceneBase):
@@ -247,7 +256,7 @@ class LabScene(SceneBase):
         """A fresh bench from ``config``; a scenario's runs (``runs`` > 0) start at once."""
         self.stop_simulation("new lab")
         self.config = config
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         bench = LabBench(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )
@@ -258,6 +267,16 @@ class LabScene(SceneBase):
         if config.runs:
             bench.start()
         self._frame()
+
+    def live_widgets(self) -> list[QWidget]:
+        # The experiment shown follows the trace's lab.run records while it plays back.
+        return [*super().live_widgets(), self.experiment_list, self.interleaving_combo]
+
+    def open_for_playback(self, config: LabConfig) -> None:
+        self.load(dataclasses.replace(config, runs=0))  # a bench that runs nothing by itself
+
+    def open_after_playback(self, config: LabConfig) -> None:
+        self.load(dataclasses.replace(config, runs=0))
 
     def run_variant(self, variant: str) -> None:
         bench = self.bench
@@ -331,6 +350,7 @@ class LabScene(SceneBase):
                     alarm = m.state in (STUCK, FAILED)
                     colour = current_theme().tones["stopped"] if m.state == DONE else _colour(m.seat)
                     marks.append(Mark(m.line, m.role, colour, marker_text(m), alarm))
+                marks += self._next_step_marks(run, code)
             code.set_marks(marks)
         set_if_changed(self.outcome_label, self._outcome_html(run))
         bench = self.bench
@@ -340,6 +360,29 @@ class LabScene(SceneBase):
             status = f"Run {run.run}: {run.experiment}, {run.variant}; forced: {run.says}"
         set_if_changed(self.status_label, status)
         self.pause_button.setEnabled(busy)
+
+    def _next_step_marks(self, run: RunView, code: CodeView) -> list[Mark]:
+        """A held controlled run: the line of each thread's next named step (``step NAME``
+        in the scheduler is ``step("NAME")`` in the experiment's code), tagged "next"."""
+        sched = self.live.live()
+        if sched is None or not sched.held:
+            return []
+        lines = [
+            (n, text) for n, text in zip(code.file_lines, code.toPlainText().split("\n"), strict=False) if n
+        ]
+        marks = []
+        for task in sched.tasks():
+            m = run.markers.get(task["name"])
+            label = str(task["label"])
+            if m is None or not label.startswith("step "):
+                continue
+            line = next_step_line(lines, m.line, label.removeprefix("step "))
+            if line is not None:
+                movable = task["name"] in sched.held
+                marks.append(
+                    Mark(line, m.role, _colour(m.seat), f"next: {label}" + (" (can move)" if movable else ""))
+                )
+        return marks
 
     def _outcome_html(self, run: RunView | None) -> str:
         t = current_theme()

@@ -18,7 +18,7 @@ from app.gui.widgets.counters import CounterPanel
 from app.scenes.orchestrator import SCENE
 from app.scenes.orchestrator.model import FAULT_KINDS, Orchestrator, SystemConfig
 from app.scenes.orchestrator.view import SystemView
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 FAULT_LABELS = {
     "crash": "crash while processing",
@@ -109,7 +109,7 @@ class OrchestratorScene(SceneBase):
         """A fresh, not yet started system (``config`` from a scenario file, or the last one)."""
         if config is not None:
             self.config = config
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(self.config.seed)
         system = Orchestrator(
             self.config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )

@@ -48,7 +48,7 @@ from app.scenes.phases.view import (
     WORK,
     PhasesView,
 )
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 
 class PhasesScene(SceneBase):
@@ -254,7 +254,7 @@ class PhasesScene(SceneBase):
         ):
             spin.setValue(min(value, spin.maximum()))
         self._shown = self._spins()
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         sim = PhasedComputation(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )

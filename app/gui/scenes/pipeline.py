@@ -42,7 +42,7 @@ from app.scenes.pipeline.view import (
     WORKING,
     PipelineView,
 )
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 #: The window's own start: small batches, so each barrier round can be watched.
 WINDOW_CONFIG = PipelineConfig(items=60, batch_size=8, queue_capacity=16)
@@ -221,7 +221,7 @@ class PipelineScene(SceneBase):
         self.items_spin.setValue(min(max(config.items, 1), self.items_spin.maximum()))
         self.seed_spin.setValue(min(config.seed, self.seed_spin.maximum()))
         self._shown = self._spins()
-        recorder = TraceRecorder()
+        recorder = self.new_recorder(config.seed)
         pipeline = Pipeline(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )
@@ -407,7 +407,7 @@ class PipelineScene(SceneBase):
         for i, stage in enumerate(STAGES):
             col = self.columns[stage]
             n = self.view.stages[i].target if running else self.workers[i]
-            stopping = pipeline.started and not running
+            stopping = (pipeline.started and not running) or self.playback is not None  # a trace plays
             col.add_button.setEnabled(not stopping and n < MAX_WORKERS)
             col.remove_button.setEnabled(not stopping and n > MIN_WORKERS)
         set_if_changed(self.status_label, self._status_text())

@@ -24,7 +24,7 @@ from app.gui.widgets.counters import CounterPanel
 from app.scenes.restaurant import SCENE
 from app.scenes.restaurant.model import MAX_STATIONS, Kitchen, KitchenConfig
 from app.scenes.restaurant.view import CRASHED, RESTARTING, STOPPED, WALKED_OUT, KitchenView
-from app.trace.recorder import Record, TraceRecorder
+from app.trace.recorder import Record
 
 
 class RestaurantScene(SceneBase):
@@ -149,12 +149,13 @@ class RestaurantScene(SceneBase):
         self.status_label = self.assemble(self.canvas, [controls, faults], self.counters, "kitchenStatus")
 
     # -- kitchen lifecycle ----------------------------------------------------------------
-    def open_kitchen(self, config: KitchenConfig | None = None) -> None:
-        """Start a fresh kitchen with the chosen stations and seed (or ``config``)."""
-        recorder = TraceRecorder()
+    def open_kitchen(self, config: KitchenConfig | None = None, start: bool = True) -> None:
+        """Start a fresh kitchen with the chosen stations and seed (or ``config``); with
+        ``start`` False it stays shut (a trace playing back draws into it)."""
         config = config or KitchenConfig.with_station_count(
             self.stations_spin.value(), seed=self.seed_spin.value(), rehire_after_s=None
         )
+        recorder = self.new_recorder(config.seed)
         kitchen = Kitchen(
             config, clock=SimClock(self.speed, recorder=recorder), recorder=recorder, host=self.host
         )
@@ -164,7 +165,8 @@ class RestaurantScene(SceneBase):
         for name in config.stations:
             self.target_combo.addItem(name, name)
         self.attach(kitchen)
-        kitchen.start()
+        if start:
+            kitchen.start()
         self._frame()
 
     @Slot()
@@ -174,6 +176,10 @@ class RestaurantScene(SceneBase):
 
     def load(self, config: KitchenConfig) -> None:
         self.restart_kitchen(config)
+
+    def open_for_playback(self, config: KitchenConfig) -> None:
+        self.stop_simulation()
+        self.open_kitchen(config, start=False)
 
     def hint(self) -> str:
         return "Place an order to start the kitchen"

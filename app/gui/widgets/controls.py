@@ -1,4 +1,4 @@
-"""The row every scene starts with: start, pause, speed, force shutdown and restart."""
+"""The row every scene starts with: start, pause, schedule, speed, force shutdown and restart."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ class ControlRow(QHBoxLayout):
         for w in extras:
             self.addWidget(w)
         self.addWidget(self.pause_button)
+        self.strategy_combo = scene.strategy_combo
+        self.addWidget(QLabel("Schedule", buddy=self.strategy_combo))
+        self.addWidget(self.strategy_combo)
         self.addSpacing(space)
         self.addWidget(QLabel("Speed", buddy=self.speed_slider))
         self.addWidget(self.speed_slider, 1)

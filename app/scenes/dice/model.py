@@ -30,13 +30,14 @@ import itertools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.engine.budget import RestartBudget, RestartPolicy
 from app.engine.clock import SimClock
 from app.engine.faults import Fault, FaultPlan, SpecError, round_rng
 from app.engine.simulation import Simulation
 from app.engine.workers import WorkerHost
-from app.sync import Barrier, BrokenBarrierError, Event
+from app.sync import Barrier, BrokenBarrierError, Event, control
 from app.trace.recorder import TraceRecorder
 
 FAULT_KINDS = ("disconnect", "lag", "rejoin")
@@ -127,17 +128,17 @@ class Round:
     broken: bool = False
     #: Set (under the game lock) when the round is given up: rolling players stop at once.
     abandoned: bool = False
-    _abandon_event: threading.Event | None = None
+    _abandon_event: Any = None  # a threading.Event, or the scheduler's in controlled mode
 
     def abandon(self) -> None:
         self.abandoned = True
         if self._abandon_event is not None:
             self._abandon_event.set()
 
-    def abandon_event(self) -> threading.Event:
+    def abandon_event(self, recorder: TraceRecorder) -> Any:
         """Call with the game lock held."""
         if self._abandon_event is None:
-            self._abandon_event = threading.Event()
+            self._abandon_event = control.flag(recorder, f"abandon:round-{self.serial}")
             if self.abandoned:
                 self._abandon_event.set()
         return self._abandon_event
@@ -162,6 +163,7 @@ class DiceGame(Simulation):
         # The table lock guards scores and the round ledger. It is the innermost lock: the
         # barrier action takes it while holding the barrier's lock, so code holding it never
         # takes another (the game lock may be held while taking it, never the other way).
+        # Nothing under it is a scheduling point, so a plain lock serves in controlled mode too.
         self._table = threading.Lock()
         self.asked = 0
         self.played = 0
@@ -493,16 +495,16 @@ class DiceGame(Simulation):
         lags = self.config.lag_x
         x = lags[int(round_rng(self.config.seed, rnd.number, p.seat, rnd.attempt).random() * len(lags))]
         self.recorder.record("player.lagging", player=p.name, round=rnd.number, timeouts=x)
-        if self.clock.is_max:  # simulated time is zero at "max": lag in wall time
+        if self.clock.timeless:  # simulated time is zero at "max": lag in wall time
             with self._lock:
-                abandoned = rnd.abandon_event()
+                abandoned = rnd.abandon_event(self.recorder)
             abandoned.wait(x * self.config.max_speed_timeout_s)
             self.clock.check()
         else:
             self.clock.sleep(x * self.config.barrier_timeout_s, lambda: rnd.abandoned)
 
     def _barrier_timeout(self) -> float:
-        if self.clock.is_max:
+        if self.clock.timeless:
             return self.config.max_speed_timeout_s
         return self.clock.to_wall(self.config.barrier_timeout_s)
 

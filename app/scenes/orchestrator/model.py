@@ -9,7 +9,6 @@ world changes. The supervisor sleeps until the next deadline (readiness, heartbe
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -167,7 +166,8 @@ class Orchestrator(Simulation):
     ) -> None:
         super().__init__(clock=clock, recorder=recorder, host=host)
         self.config = config or SystemConfig()
-        self.machine = StateMachine(self.recorder, lock=self._lock)
+        # The machine's time line is the clock's deadlines' (simulated in controlled mode).
+        self.machine = StateMachine(self.recorder, lock=self._lock, clock=self.clock.wall)
         self._cv = self.machine.cond
         self.components = {
             c.name: Component(c, Event(name=f"{c.name}.ready", recorder=self.recorder))
@@ -255,7 +255,7 @@ class Orchestrator(Simulation):
         self.spawn_named(c.worker, lambda: self._component(c, inc), component=c.name, incarnation=inc)
 
     def _wall(self, sim_s: float) -> float:
-        return self.config.max_speed_timeout_s if self.clock.is_max else self.clock.to_wall(sim_s)
+        return self.config.max_speed_timeout_s if self.clock.timeless else self.clock.to_wall(sim_s)
 
     def _component(self, c: Component, inc: int) -> None:
         gone = lambda: c.current != inc or self.shutting_down
@@ -289,7 +289,7 @@ class Orchestrator(Simulation):
             if c.current != inc or self.shutting_down:
                 return False
             c.status = status
-            c.deadline = time.monotonic() + self._wall(timeout_s)
+            c.deadline = self.clock.wall() + self._wall(timeout_s)
             self._cv.notify_all()
             return True
 
@@ -446,7 +446,7 @@ class Orchestrator(Simulation):
     def _supervise(self) -> None:
         with self._lock:
             while not self.shutting_down:
-                now = time.monotonic()
+                now = self.clock.wall()
                 self._detect_hangs(now)
                 self._handle_failures(now)
                 if self.shutting_down:
@@ -458,14 +458,14 @@ class Orchestrator(Simulation):
         """Until the next deadline, and never longer than the watch interval: deadlines are
         armed with a notify, so the cap is a safety net; should a wake-up ever be lost, a
         hang is caught late instead of never."""
-        now = time.monotonic()
+        now = self.clock.wall()
         cap = 2 * self._wall(max(self.config.readiness_timeout_s, self.config.heartbeat_timeout_s))
         wake = self._next_deadline()
         return max(min(cap, cap if wake is None else wake - now), 0.0)
 
     def _detect_hangs(self, now: float) -> None:
         for c in self.components.values():
-            if c.status in (STARTING, WORKING) and now > c.deadline:
+            if c.status in (STARTING, WORKING) and now >= c.deadline:  # due: a wait ends at it
                 what = "readiness" if c.status == STARTING else "heartbeat"
                 c.status, c.fail_reason, c.alive = FAILED, f"{what} timeout", False
                 c.ready.clear()
@@ -544,7 +544,8 @@ class Orchestrator(Simulation):
             self.machine.transition(SHUTDOWN, self.shutdown_reason)
 
     def time_in_states(self) -> dict[str, float]:
-        """Wall seconds spent in each state, from the machine's running totals."""
+        """Wall seconds (simulated in controlled mode) spent in each state, from the machine's
+        running totals."""
         spent = self.machine.time_in_states()
         visited = set(self.machine.visited)
         return {k: round(v, 3) for k, v in spent.items() if v > 0 or k in visited}

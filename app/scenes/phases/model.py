@@ -46,7 +46,7 @@ from app.engine.clock import SimClock
 from app.engine.faults import Fault, FaultPlan, SpecError, round_rng
 from app.engine.simulation import Simulation
 from app.engine.workers import WorkerHost
-from app.sync import Barrier, BrokenBarrierError
+from app.sync import Barrier, BrokenBarrierError, control
 from app.trace.recorder import TraceRecorder
 
 FAULT_KINDS = ("crash", "slow")
@@ -270,7 +270,7 @@ class PhasedComputation(Simulation):
         self._restarts_due: deque[Slot] = deque()
         # The supervisor sleeps on a condition of its own (same lock), so the workers'
         # step-by-step notifications never wake it.
-        self._supervisor_cv = threading.Condition(self._lock)
+        self._supervisor_cv = control.condition(self._lock, self.recorder, "cond:supervisor")
         self._stop_barrier: Barrier | None = None  # the barrier a shutdown must break
         self.faults: Counter[str] = Counter()
         self._faults_lock = threading.Lock()
@@ -517,7 +517,7 @@ class PhasedComputation(Simulation):
         )
 
     def _barrier_timeout(self) -> float:
-        if self.clock.is_max:
+        if self.clock.timeless:
             return self.config.max_speed_timeout_s
         return self.clock.to_wall(self.config.barrier_timeout_s)
 

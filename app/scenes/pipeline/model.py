@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import threading
 import time
 from collections import Counter, deque
 
@@ -60,7 +59,7 @@ from app.scenes.pipeline.config import (
 )
 from app.scenes.pipeline.metrics import Level, LogHistogram
 from app.scenes.pipeline.parts import Batch, Buffer, Item, Stage, WorkerSlot
-from app.sync import BrokenBarrierError, Event, Phaser
+from app.sync import BrokenBarrierError, Event, Phaser, control
 from app.trace.recorder import TraceRecorder
 
 
@@ -84,12 +83,21 @@ class Pipeline(Simulation):
         self.config = config or PipelineConfig()
         # One lock for items, queues and batches (the stages' conditions share it). Lock
         # order: a phaser's lock, then this one (the batch action publishes under both);
-        # never a phaser call while holding it.
-        self._plock = threading.Lock()
-        now = time.perf_counter()
+        # never a phaser call while holding it. In controlled mode it is the scheduler's: an
+        # event is set under it (error, drained), a scheduling point.
+        self._plock = control.lock(self.recorder, "lock:pipeline")
+        #: The metrics clock (latency, busy time, levels): wall time in a free run, simulated
+        #: time in a controlled one, where a wall reading would make the trace unrepeatable.
+        self._perf = time.perf_counter if self.scheduler is None else self.clock.now
+        now = self._perf()
         queues = [Buffer(self.config.queue_capacity, now) for _ in STAGES[1:]]
         self.stages = [
-            Stage(i, self._plock, queues[i - 1] if i else None, queues[i] if i < len(queues) else None)
+            Stage(
+                i,
+                control.condition(self._plock, self.recorder, f"cond:{STAGES[i]}"),
+                queues[i - 1] if i else None,
+                queues[i] if i < len(queues) else None,
+            )
             for i in range(len(STAGES))
         ]
         for st, n in zip(self.stages, self.config.workers, strict=True):
@@ -137,7 +145,7 @@ class Pipeline(Simulation):
         self._agenda_seq = itertools.count()
         self._steps: deque[ScaleStep] = deque(sorted(self.config.scale, key=lambda s: s.at_s))
         # Set on shutdown: a slow item at "max" waits on it in wall time (untraced).
-        self._stop_wall = threading.Event()
+        self._stop_wall = control.flag(self.recorder, "stop_wall")
         # The pause gate's plain flag, read between items (the traced Event's is_set is a
         # call more; a read records nothing either way).
         self._running = self.clock.pause_gate._event.is_set
@@ -148,7 +156,7 @@ class Pipeline(Simulation):
             if self.started:
                 return
             self.started = True
-            self._t_start = time.perf_counter()
+            self._t_start = self._perf()
             for st in self.stages:
                 st.pool = Level(self._t_start)
                 for _ in range(st.target):
@@ -311,7 +319,7 @@ class Pipeline(Simulation):
         slot = WorkerSlot(name, st.index)
         with self._plock:
             st.slots[name] = slot
-            st.pool.set(len(st.slots), time.perf_counter())
+            st.pool.set(len(st.slots), self._perf())
         try:
             self.spawn_named(name, lambda: self._worker(st, slot, joining), stage=st.name, role="worker")
         except ShutdownRequested:
@@ -352,7 +360,7 @@ class Pipeline(Simulation):
                 st.busy_s += w.busy_s
                 w.done, w.busy_s = 0, 0.0
                 if st.slots.pop(w.name, None) is not None:
-                    st.pool.set(len(st.slots), time.perf_counter())
+                    st.pool.set(len(st.slots), self._perf())
 
     def _claim(self, st: Stage, w: WorkerSlot) -> Item | object | None:
         """The next item of the stage's batch for ``w``; None when the batch is complete
@@ -425,7 +433,7 @@ class Pipeline(Simulation):
             if not inbox.items:
                 return None
             item = inbox.items.popleft()
-            inbox.level.set(len(inbox.items), time.perf_counter())  # for the mean depth
+            inbox.level.set(len(inbox.items), self._perf())  # for the mean depth
             up = self.stages[st.index - 1]
             if up.waiters and inbox.capacity - len(inbox.items) - inbox.reserved >= self._room_wake:
                 # Room came free. Wake one worker of the stage before once there is room
@@ -448,7 +456,7 @@ class Pipeline(Simulation):
             if drawn is not None:
                 fault, where = drawn.kind, STAGES.index(drawn.target)
         item = Item(item_id, fault, where)
-        item.t0 = time.perf_counter()
+        item.t0 = self._perf()
         return item
 
     def _upstream_locked(self, index: int) -> int:
@@ -479,13 +487,14 @@ class Pipeline(Simulation):
         stopping = self._stop_wall.is_set
         take = self._take_locked
         emit = self._emit
-        perf = time.perf_counter
+        perf = self._perf
         clock = self.clock
+        timeless = clock.timeless
         kind, stage, name = DONE_KINDS[st.index], st.name, w.name
         while True:
             t0 = perf()
             # No fault, nothing asked for, no time to spend: the straight line; else the long way.
-            if (item.fault or w.pending or w.slow_left or not clock.is_max) and not self._do(
+            if (item.fault or w.pending or w.slow_left or not timeless) and not self._do(
                 st, w, item, item.attempts + 1
             ):
                 return  # it failed: the monitor has it
@@ -577,7 +586,7 @@ class Pipeline(Simulation):
         slow = w.slow_left > 0
         if slow:
             w.slow_left -= 1
-        if self.clock.is_max:
+        if self.clock.timeless:
             if slow and self._stop_wall.wait(self.config.max_speed_slow_s * share):
                 raise ShutdownRequested  # at "max" a slow worker is slow in wall time
             return not (interruptible and w.pending and self._take_pending(w))
@@ -646,7 +655,7 @@ class Pipeline(Simulation):
     def _publish(self, st: Stage) -> None:
         """Run by the last worker to arrive at ``st``'s batch barrier, before anyone is
         released: hand the batch to the next queue (its room was reserved), or commit it."""
-        now = time.perf_counter()
+        now = self._perf()
         rec = self.recorder.record
         with self._plock:
             b = st.batch
@@ -777,7 +786,7 @@ class Pipeline(Simulation):
                 backoff_s=backoff,
                 wall_s=self.clock.to_wall(backoff),
             )
-            due = time.monotonic() + self.clock.to_wall(backoff)
+            due = self.clock.wall() + self.clock.to_wall(backoff)
             heapq.heappush(self._agenda, (due, next(self._agenda_seq), st.index, worker))
 
     def _run_agenda(self) -> float | None:
@@ -798,7 +807,7 @@ class Pipeline(Simulation):
                     waits.append(left)
                 if self._agenda:
                     due, _, index, old = self._agenda[0]
-                    now = time.monotonic()
+                    now = self.clock.wall()
                     if due <= now:
                         heapq.heappop(self._agenda)
                         self._restart(self.stages[index], old)
@@ -868,7 +877,7 @@ class Pipeline(Simulation):
         reason = self.shutdown_reason or "shutdown"
         with self._plock:
             self._accounts_closed = True
-            self._t_end = time.perf_counter()
+            self._t_end = self._perf()
             for st in self.stages:
                 # In its batch (working, or done and not published), then waiting to be taken.
                 lanes = [("batch", list(st.batch.items)), ("retry", list(st.retry))]
@@ -900,7 +909,7 @@ class Pipeline(Simulation):
     # -- reporting ------------------------------------------------------------------------------
     def summary(self) -> dict[str, object]:
         with self._plock:
-            now = self._t_end or time.perf_counter()
+            now = self._t_end or self._perf()
             elapsed = max(now - self._t_start, 1e-9) if self.started else 0.0
             stages = {}
             for st in self.stages:

@@ -4,8 +4,8 @@ and stages. Plain state; the ``Pipeline`` guards it with its lock."""
 from __future__ import annotations
 
 import itertools
-import threading
 from collections import deque
+from typing import Any
 
 from app.scenes.pipeline.config import STAGES
 from app.scenes.pipeline.metrics import Level
@@ -22,7 +22,7 @@ class Item:
         self.attempts = 0  # failed attempts so far
         self.fault = fault  # "", or a fault of the plan, at ``fault_stage``
         self.fault_stage = fault_stage
-        self.t0 = 0.0  # perf_counter when it was first taken (for its latency)
+        self.t0 = 0.0  # when it was first taken, on the pipeline's metrics clock (its latency)
         self.worker = ""  # who did the last part of it
 
 
@@ -71,10 +71,10 @@ class WorkerSlot:
 
 
 class Stage:
-    def __init__(self, index: int, lock: threading.Lock, inbox: Buffer | None, outbox: Buffer | None) -> None:
+    def __init__(self, index: int, cv: Any, inbox: Buffer | None, outbox: Buffer | None) -> None:
         self.index = index
         self.name = STAGES[index]
-        self.cv = threading.Condition(lock)
+        self.cv = cv  # a condition over the pipeline's lock (``control.condition``)
         self.waiters = 0  # workers waiting on cv (so a notify is made only when someone hears it)
         self.inbox = inbox
         self.outbox = outbox
@@ -90,7 +90,7 @@ class Stage:
         self.failed = 0
         self.crashes = 0
         self.batches = 0
-        self.busy_s = 0.0  # wall seconds its departed workers spent working on items
+        self.busy_s = 0.0  # seconds (metrics clock) its departed workers spent on items
         self.pool: Level  # living workers over time (for utilisation)
         self.peak_target = 0
 
