@@ -14,21 +14,11 @@ from app.scenes.lab.experiment import ANY_ORDER, OK, RIGHT, WRONG
 from app.scenes.lab.experiments import EXPERIMENTS
 from app.scenes.lab.model import LabBench, LabConfig
 from app.sync.control import Scheduler, make_strategy
+from app.trace.format import without_wall
 from app.trace.recorder import TraceRecorder
 
 EACH = pytest.mark.parametrize("exp", EXPERIMENTS, ids=[e.name for e in EXPERIMENTS])
 SCHEDULES = [("random", 1), ("random", 2), ("pos", 3), ("pct", 4)]
-#: Wall-clock fields: when a record was made, how long a stop took, and a deadlock's waits'
-#: ``since`` (the ts of the record that began the wait).
-WALL = {"ts", "elapsed_ms", "accounted_ms", "since"}
-
-
-def _strip(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in WALL}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
 
 
 pytestmark = pytest.mark.timeout(60)
@@ -67,7 +57,7 @@ def test_the_right_variant_holds_in_every_interleaving_under_a_schedule(exp, str
 def test_same_seed_same_run_record_for_record(exp):
     def records() -> list[dict]:
         bench = controlled_run("pos", 5, experiment=exp.name, variant=WRONG)
-        return [_strip(r) for r in bench.recorder.snapshot()]
+        return [without_wall(r) for r in bench.recorder.snapshot()]
 
     a, b = records(), records()
     assert a == b and any(r["kind"] == "sched.choice" for r in a)
