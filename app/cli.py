@@ -147,7 +147,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chrome-trace", metavar="FILE.json", help="write a Chrome trace (opens in Perfetto)")
     run.add_argument("--json", action="store_true", help="print one JSON summary object, nothing else")
     sub.add_parser("selftest", help="drive the real window offscreen and check it holds")
+    _add_explore(sub, registry.names())
     return parser
+
+
+def _add_explore(sub: Any, scenes: list[str]) -> None:
+    ex = sub.add_parser(
+        "explore",
+        help="run a scene under many schedules, check each run, shrink the first failure",
+        description="Run a scene (or lab:EXPERIMENT) in controlled mode under N schedules and check "
+        "every run: exactly-once, the scene's invariants, no deadlock, no thread left alive, and "
+        "a lab experiment's assertion. The first failure is shrunk and written as a trace that "
+        "run --replay re-executes. Exit 1 when a failure was found, 0 when none.",
+    )
+    ex.add_argument("target", metavar="SCENE|lab:EXPERIMENT", help=f"{', '.join(scenes)}; lab:NAME")
+    ex.add_argument("--strategy", choices=STRATEGIES, default="pos", help="default pos")
+    ex.add_argument("--schedules", type=_positive_int, default=100, metavar="N", help="default 100")
+    ex.add_argument("--seed", type=_seed, default=0, help="schedule i uses seed S+i, scene and strategy")
+    ex.add_argument("--variant", choices=("wrong", "right"), default=None, help="lab: default right")
+    ex.add_argument("--faults", default="", help="the scene's fault rates, as run takes them")
+    ex.add_argument("--pct-depth", type=_positive_int, default=None, metavar="D", help="pct: default 3")
+    ex.add_argument(
+        "--shrink-budget", type=_positive_int, default=300, metavar="RUNS", help=argparse.SUPPRESS
+    )
+    ex.add_argument(
+        "--out", metavar="FILE.jsonl", help="the shrunk failure's trace (default explore-TARGET.jsonl)"
+    )
+    ex.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
 
 
 def _check_run(args: argparse.Namespace) -> str | None:
@@ -178,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         try:
             return run(args)
+        except SpecError as exc:
+            print(f"kitchen-sync: error: {one_line(str(exc))}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.command == "explore":
+        from app.explore import explore
+
+        try:
+            return explore(args)
         except SpecError as exc:
             print(f"kitchen-sync: error: {one_line(str(exc))}", file=sys.stderr)
             return EXIT_USAGE

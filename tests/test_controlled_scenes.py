@@ -26,9 +26,8 @@ from tests.scene_driver import config_for, fault_any, judge, some_faults
 
 pytestmark = pytest.mark.timeout(60)
 
-#: Scenes not adopted yet. The lab's adoption is pending (another branch): remove it from
-#: here when it lands, and every test below runs for it too.
-PENDING = {"lab": "the lab's controlled-mode adoption is pending"}
+#: Scenes not adopted yet (none: the lab's adoption has landed). A scene named here is skipped.
+PENDING: dict[str, str] = {}
 
 
 def _scene_params() -> list[Any]:
@@ -42,7 +41,7 @@ def _scene_params() -> list[Any]:
 
 SCENES = pytest.mark.parametrize("spec", _scene_params())
 #: Units for a small run (default 6): enough for a few faults, short enough to be cheap.
-UNITS = {"dice": 3, "phases": 2, "pipeline": 20}
+UNITS = {"dice": 3, "phases": 2, "pipeline": 20, "lab": 12}
 SEED = 1  # every scene draws at least one fault with it at these rates (asserted below)
 
 

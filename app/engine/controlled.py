@@ -50,17 +50,21 @@ def supervise(
     sim.watchdog.stop(0.0)  # the supervisor sees deadlocks itself, at a replayable point
     with sched.attach("main") as me:
         sim.start()
+        handled = -1  # sched.steps when the scene took a deadlock as expected (the lab)
         while not sim.finished() and sim.deadlock is None and not interrupted():
             sched.sleep(POLL_S, "supervise")
             if on_poll is not None:
                 on_poll()
             stuck = sched.stuck(but=me)
-            if stuck and not sim.finished():
+            if not stuck or sim.finished():
+                handled = -1
+            elif handled >= 0 and sched.steps <= handled + 1:
+                sim.request_shutdown("deadlock")  # no task but this one moved since: end it
+            else:
                 diagnosis = deadlock_diagnosis(sim, sched, stuck)
                 sim.recorder.record("watchdog.deadlock", **diagnosis)
                 sim.on_deadlock(diagnosis)
-                if sim.deadlock is None and not sim.finished():
-                    sim.request_shutdown("deadlock")  # a scene that expected it ends the run
+                handled = sched.steps if sim.deadlock is None else -1  # it goes on if it can
         if interrupted():
             reason = "interrupted"
         elif sim.deadlock is not None:

@@ -52,6 +52,8 @@ class WaitFold:
 
     def apply(self, rec: Record) -> None:
         kind, thread = rec["kind"], rec["thread"]
+        if kind.startswith("sched."):
+            return  # the scheduler's, made in whichever task chose: that task did nothing
         self.seen.add(thread)
         waits = self.waits
         if kind == "event.wait":

@@ -18,6 +18,12 @@ OK, WRONG_RESULT, ERROR, DEADLOCK = "ok", "wrong-result", "error", "deadlock"
 OUTCOMES = (DEADLOCK, WRONG_RESULT, ERROR, OK)
 WRONG, RIGHT = "wrong", "right"
 VARIANTS = (WRONG, RIGHT)
+#: The interleaving index that forces nothing and takes no simulated time for work: with
+#: ``--schedule`` the strategy alone orders the threads' steps (what ``explore`` runs).
+ANY_ORDER = -1
+ANY_INTERLEAVING = Interleaving(
+    "any", "nothing forced, work takes no simulated time: the schedule alone orders the steps"
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class Experiment:
         return self.teaches if which == WRONG else OK
 
     def interleaving(self, index: int) -> Interleaving:
+        if index == ANY_ORDER:
+            return ANY_INTERLEAVING
         return self.interleavings[index % len(self.interleavings)]
 
 
@@ -109,6 +117,8 @@ def records_of(records: Sequence[Record], kind: str) -> list[Record]:
 
 
 __all__ = [
+    "ANY_INTERLEAVING",
+    "ANY_ORDER",
     "DEADLOCK",
     "ERROR",
     "OK",

@@ -14,6 +14,12 @@ gate sees this, without timing: when every other thread of the run has ended, is
 the gate, is blocked for good on a traced wait, or waits for a lab lock, nothing can reach
 the point any more, so it gives the edge up (``lab.release`` with ``forced=False``) and lets
 the thread go on.
+
+In controlled mode (the run's recorder carries a scheduler) a step is a named scheduling
+point (``control.step``), and a held thread is a task the scheduler holds: it waits, in
+simulated time, with "its edges are met, or nothing else can reach them" as what it waits
+for, so the strategy never picks it before then. No condition variable, no wall-clock bound:
+the forced interleaving is a schedule the scheduler runs, the same one every time.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 
 from app.engine.clock import ShutdownRequested, SimClock
 from app.engine.waits import WaitFold
+from app.sync import control
 from app.trace.recorder import Record, TraceRecorder, thread_name
 
 ANY = "*"
@@ -102,6 +109,7 @@ class Gate:
         self._lock_waits: dict[str, str] = {}  # thread -> the lab lock it waits for
         self._fold = WaitFold()
         self.over = False
+        self._sched = clock.scheduler
         #: Edges whose thread reached its step (the order was in play), edges that held a
         #: thread, and edges the run made impossible (given up).
         self.engaged: list[Edge] = []
@@ -131,6 +139,8 @@ class Gate:
         thread = rec["thread"]
         role = self.roles.get(thread)
         kind = rec["kind"]
+        if kind.startswith("sched."):
+            return  # a scheduler's choice, recorded in whichever task made it
         if role is None and kind not in ("event.set", "barrier.broken", "barrier.reset", "barrier.arrive"):
             return
         with self._cond:
@@ -156,6 +166,7 @@ class Gate:
         if self.over:
             raise RunEnded
         self.clock.wait_gate()  # a paused lab holds its threads at their next step
+        control.step(name)  # controlled mode: another thread may take its step first
         me = thread_name()
         role = self.roles.get(me, me)
         with self._cond:
@@ -182,6 +193,36 @@ class Gate:
         )
         if not held:
             return
+        forced = self._hold_controlled(me, blocking) if self._sched is not None else self._hold(me, blocking)
+        self.recorder.record("lab.release", run=self.run, step=name, line=line, forced=forced)
+
+    def _hold_controlled(self, me: str, blocking: list[Edge]) -> bool:
+        """Hold ``me`` as the scheduler's: until its edges are met or nothing can meet them."""
+        assert self._sched is not None
+        shutdown = self.clock.shutdown.is_set
+        with self._cond:
+            self._held[me] = blocking
+
+        def may_go() -> bool:  # a pure read: the scheduler asks it with every task parked
+            return self.over or shutdown() or all(self._met(e.first) for e in blocking) or self._stuck(me)
+
+        try:
+            self._sched.wait_until(may_go, None, f"held {me}")
+        finally:
+            with self._cond:
+                self._held.pop(me, None)
+        if self.over:
+            raise RunEnded
+        if shutdown():
+            raise ShutdownRequested
+        with self._cond:
+            if all(self._met(e.first) for e in blocking):
+                self.enforced += [e for e in blocking if e not in self.enforced]
+                return True
+            self.given_up += [e for e in blocking if not self._met(e.first)]
+            return False
+
+    def _hold(self, me: str, blocking: list[Edge]) -> bool:
         forced = True
         with self._cond:
             self._held[me] = blocking
@@ -202,7 +243,7 @@ class Gate:
             finally:
                 self._held.pop(me, None)
                 self._cond.notify_all()
-        self.recorder.record("lab.release", run=self.run, step=name, line=line, forced=forced)
+        return forced
 
     def _stuck(self, me: str) -> bool:
         """True when no other thread of the run can reach anything any more."""

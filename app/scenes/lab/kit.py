@@ -12,16 +12,21 @@ and a notebook:
 
 ``Lock`` is a drop-in ``threading.Lock`` that records a ``lab.lock`` wait when it has to
 block, so the window can show who waits for it and the step gate knows who cannot move.
+
+In controlled mode the lock is the scheduler's (acquiring it is a scheduling point). Under
+the ``any`` interleaving (``timed=False``) work and sleeps take no simulated time: each is a
+scheduling point, so the schedule alone decides which thread gets ahead, as a model checker
+treats a timer (a sleep is a guess: any order of the threads' steps can happen).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from app.engine.clock import SimClock
 from app.scenes.lab.gate import RunEnded
+from app.sync import control
 from app.trace.recorder import TraceRecorder, thread_name
 
 #: The shortest wall timeout ``k.secs`` gives (at "max" a simulated second takes a millisecond).
@@ -32,7 +37,7 @@ class Lock:
     """``threading.Lock`` that says when a thread has to wait for it."""
 
     def __init__(self, *, name: str = "lock", recorder: TraceRecorder) -> None:
-        self._lock = threading.Lock()
+        self._lock = control.lock(recorder, f"lock:{name}")  # threading.Lock in free mode
         self.name = name
         self._rec = recorder.record
 
@@ -69,12 +74,14 @@ class Kit:
         run: int,
         stretch: Callable[[str], float] = lambda _thread: 1.0,
         over: Callable[[], bool] = lambda: False,
+        timed: bool = True,
     ) -> None:
         self.trace = recorder
         self._clock = clock
         self._run = run
         self._stretch = stretch
         self._over = over
+        self._timed = timed
 
     # -- time ------------------------------------------------------------------------------
     def work(self, seconds: float) -> None:
@@ -96,6 +103,11 @@ class Kit:
         if self._over():
             raise RunEnded
         self._clock.wait_gate()
+        if not self._timed:
+            control.step("work")  # no simulated time: the schedule says who goes on
+            if self._over():
+                raise RunEnded
+            return
         if not self._clock.sleep(seconds, interrupted=self._over):
             raise RunEnded
 

@@ -34,6 +34,7 @@ from app.engine.faults import FaultPlan, SpecError, round_rng
 from app.engine.simulation import Simulation
 from app.engine.workers import WorkerHost
 from app.scenes.lab.experiment import (
+    ANY_ORDER,
     DEADLOCK,
     ERROR,
     OK,
@@ -63,7 +64,9 @@ class LabConfig:
     experiment: str = "basics"
     variant: str = RIGHT
     runs: int = 1
-    interleaving: int = 0  # which of the experiment's interleavings (0: the one it teaches with)
+    #: Which of the experiment's interleavings (0: the one it teaches with); ``ANY_ORDER``
+    #: (-1, ``--interleaving any``): none forced and no simulated durations.
+    interleaving: int = 0
     faults: FaultPlan = field(default_factory=lambda: FaultPlan(FAULT_KINDS))
     restart: RestartPolicy = field(default_factory=RestartPolicy)  # the lab restarts nothing
     seed: int = 0
@@ -77,7 +80,7 @@ class LabConfig:
             raise SpecError(f"variant must be wrong or right, got {self.variant!r}")
         if not 0 <= self.runs <= MAX_RUNS:
             raise SpecError(f"runs must be from 0 to {MAX_RUNS}, got {self.runs}")
-        if not 0 <= self.interleaving < len(exp.interleavings):
+        if self.interleaving != ANY_ORDER and not 0 <= self.interleaving < len(exp.interleavings):
             raise SpecError(
                 f"{exp.name} has interleavings 0 to {len(exp.interleavings) - 1}, got {self.interleaving}"
             )
@@ -233,7 +236,7 @@ class LabBench(Simulation):
         if not kind:
             return
         exp = run.experiment
-        if kind == "reorder" and len(exp.interleavings) > 1:
+        if kind == "reorder" and len(exp.interleavings) > 1 and run.interleaving != ANY_ORDER:
             others = [i for i in range(len(exp.interleavings)) if i != run.interleaving]
             run.interleaving = others[int(rng.random() * len(others))]
         elif kind == "jitter":
@@ -251,6 +254,7 @@ class LabBench(Simulation):
             run.id,
             stretch=lambda thread: run.stretch.get(run.threads.get(thread, ""), 1.0),
             over=lambda: run.over,
+            timed=run.interleaving != ANY_ORDER,
         )
         run.kit = kit
         variant.setup(kit)

@@ -13,7 +13,7 @@ from app.engine.invariants import barrier_violations
 from app.engine.timeline import IDLE, WORKING
 from app.engine.toml_reader import TableReader, fault_rates, restart_policy
 from app.engine.workers import WorkerHost
-from app.scenes.lab.experiment import VARIANTS
+from app.scenes.lab.experiment import ANY_ORDER, VARIANTS
 from app.scenes.lab.experiments import get, listing, names
 from app.scenes.lab.model import FAULT_KINDS, MAX_RUNS, LabBench, LabConfig
 from app.scenes.lab.view import LabView
@@ -30,6 +30,16 @@ def _variant(text: str) -> str:
     return text.strip()
 
 
+def _interleaving(text: str) -> int | str:
+    """A number, or ``any`` (nothing forced: the schedule alone orders the threads)."""
+    if text.strip() == "any":
+        return "any"
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number or any, got {text!r}") from None
+
+
 def _configure(config: LabConfig, given: Mapping[str, Any]) -> LabConfig:
     changes: dict[str, Any] = {}
     if "experiment" in given:
@@ -42,7 +52,8 @@ def _configure(config: LabConfig, given: Mapping[str, Any]) -> LabConfig:
             raise SpecError(f"--runs must be at most {MAX_RUNS}, got {given['runs']}")
         changes["runs"] = given["runs"]
     if "interleaving" in given:
-        changes["interleaving"] = given["interleaving"]
+        value = given["interleaving"]
+        changes["interleaving"] = ANY_ORDER if value == "any" else value
     return dataclasses.replace(config, **changes)
 
 
@@ -110,7 +121,14 @@ SCENE = SceneSpec(
         Flag("experiment", "the experiment to run (see --list; default basics)", _experiment, "NAME"),
         Flag("variant", "wrong or right (default right)", _variant, "wrong|right"),
         Flag("runs", "runs of it (default 1)"),
-        Flag("interleaving", "which forced interleaving, from 0 (default 0: the one the lesson uses)"),
+        Flag(
+            "interleaving",
+            "which forced interleaving, from 0 (default 0: the one the lesson uses); any: none "
+            "forced and work takes no simulated time, so with --schedule the strategy alone "
+            "orders the threads (what explore runs)",
+            _interleaving,
+            "N|any",
+        ),
         Flag("list", "list the experiments and exit", prints=listing),
     ),
     lanes={"lab.line": WORKING, "lab.work": WORKING, "lab.sleep": IDLE, "lab.step": WORKING},
