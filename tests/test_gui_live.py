@@ -229,6 +229,13 @@ def test_every_adopted_scene_runs_controlled_in_the_window_and_stops_in_time(qtb
     scene.pose(spin)  # the scene's own way to start work, as for its screenshot
     sim = scene.sim
     assert sim.scheduler is not None and sim.scheduler.describe()["strategy"] == "pos"
+    if spec.name == "lab":
+        # The lab forces its interleaving (its gate holds tasks at their steps): the pose's
+        # lost wake-up deadlocked as taught under the scheduler; it has few choices to step.
+        assert scene.view.last is not None and scene.view.last.outcome == "deadlock"
+        t0 = time.monotonic()
+        assert sim.stop("test") == [] and time.monotonic() - t0 < 0.5
+        return
     qtbot.waitUntil(lambda: len(choices(scene)) >= 3, timeout=20000)
     hold(qtbot, scene)
     before = len(choices(scene))
