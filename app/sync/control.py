@@ -131,7 +131,8 @@ class PCTStrategy:
         return max(runnable, key=self._priority)
 
     def describe(self) -> dict[str, Any]:
-        return {"strategy": self.name, "seed": self.seed, "depth": self.depth, "steps": self.steps}
+        # "horizon": the steps its priority changes are spread over (not the run's own steps).
+        return {"strategy": self.name, "seed": self.seed, "depth": self.depth, "horizon": self.steps}
 
 
 class POSStrategy:

@@ -489,7 +489,7 @@ class Kitchen(Simulation):
             self._fault(kind, st, rnd, source)
         else:
             clock = self.clock
-            if clock.is_max:  # what clock.sleep does at "max", without the callback
+            if clock.timeless:  # what clock.sleep does at free "max", without the callback
                 clock.check()
                 done = not (rnd.abandoned or st.pending)
             else:
@@ -547,7 +547,7 @@ class Kitchen(Simulation):
         self.clock.check()
 
     def _barrier_timeout(self) -> float:
-        if self.clock.is_max:
+        if self.clock.timeless:
             return self.config.max_speed_timeout_s
         return self.clock.to_wall(self.config.barrier_timeout_s)
 
