@@ -16,7 +16,7 @@ from app.engine.watchdog import diagnose
 from app.sync.control import Scheduler, Task
 
 #: Simulated seconds between the supervisor's looks at the run.
-POLL_S = 0.25
+POLL_S = 1.0
 
 
 def deadlock_diagnosis(sim: Simulation, sched: Scheduler, stuck: list[Task]) -> dict[str, Any]:
