@@ -235,6 +235,7 @@ class Scheduler:
         record_choices: bool = True,
     ) -> None:
         self.strategy = strategy
+        self._described = strategy.describe()  # kept when a diverged replay goes on at random
         self._mu = threading.Lock()
         self._tasks: list[Task] = []  # live tasks in registration order
         self._guests: deque[Task] = deque()  # threads waiting to enter for one operation
@@ -607,7 +608,7 @@ class Scheduler:
             self._tick.notify_all()
 
     def describe(self) -> dict[str, Any]:
-        return self.strategy.describe()
+        return self._described
 
 
 # -- primitives: plain ``threading`` in free mode, controlled under a scheduler ------------------

@@ -13,15 +13,10 @@ is on the worst of them: controlled >= 0.25x free. ``--quick`` is a CI smoke run
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import statistics
-import time
 
-import _common  # noqa: F401
-
-import app
+import _common
 
 BAR = 0.25
 STRATEGIES = ("random", "pct", "pos")
@@ -29,12 +24,7 @@ STRATEGIES = ("random", "pct", "pos")
 
 def orders_per_s(orders: int, extra: list[str]) -> tuple[float, dict]:
     argv = ["run", "restaurant", "--orders", str(orders), "--speed", "max", "--seed", "1", "--json", *extra]
-    out = io.StringIO()
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(out):
-        code = app.main(argv)
-    elapsed = time.perf_counter() - t0
-    summary = json.loads(out.getvalue())
+    elapsed, code, summary = _common.run_cli(argv)
     assert code == 0 and summary["served"] == orders, (code, summary)
     return orders / elapsed, summary
 

@@ -15,8 +15,6 @@ Prints one JSON line; bars (docs/quality-bars.md): >= 0.5 without a trace, >= 0.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import statistics
 import tempfile
@@ -24,9 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
-
-import app
+import _common
 
 BARS = {"no_trace": 0.5, "jsonl": 0.35, "chrome": 0.35}
 
@@ -59,12 +55,7 @@ def raw_crossings_per_s(parties: int, seconds: float) -> float:
 def cli_orders_per_s(orders: int, stations: int, extra: list[str]) -> float:
     argv = ["run", "restaurant", "--orders", str(orders), "--stations", str(stations)]
     argv += ["--speed", "max", "--json", *extra]
-    out = io.StringIO()
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(out):
-        code = app.main(argv)
-    elapsed = time.perf_counter() - t0
-    summary = json.loads(out.getvalue())
+    elapsed, code, summary = _common.run_cli(argv)
     assert code == 0 and summary["served"] == orders, (code, summary)
     return orders / elapsed
 
