@@ -14,6 +14,7 @@ they never wait for one. A live run cannot step back: the trace, exported and op
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -25,6 +26,9 @@ from app.gui.widgets.playback import LIVE, OFF, PlaybackBar, StepControls
 from app.gui.widgets.threads import ThreadsPanel
 from app.sync.control import RandomStrategy, Scheduler, make_strategy
 from app.trace.recorder import TraceRecorder
+
+#: Seconds between two looks at the tasks while a controlled run goes on.
+TICK_S = 0.25
 
 
 class LiveScene(Protocol):
@@ -111,6 +115,7 @@ class LiveControl(QObject):
 
     def __init__(self, scene: LiveScene, parent: QObject) -> None:
         super().__init__(parent)
+        self._ticked = 0.0
         self.scene = scene
         self.combo = QComboBox(objectName="strategyCombo")
         self.combo.setAccessibleName("Schedule")
@@ -202,6 +207,15 @@ class LiveControl(QObject):
     @Slot(list)
     def _on_held(self, _held: list[str]) -> None:
         self.refresh()
+
+    def tick(self) -> None:
+        """The frame timer's look: at most four refreshes a second (a row of text per thread
+        each frame cost the GUI thread about 5 ms at p99 with 32 stations); a held choice
+        and a step refresh at once through ``_on_held`` and the step slots."""
+        now = time.monotonic()
+        if now - self._ticked >= TICK_S:
+            self._ticked = now
+            self.refresh()
 
     def refresh(self) -> None:
         """Show the tasks, the choice the run is held at and what the user can do."""

@@ -490,7 +490,7 @@ class SceneBase(QWidget):
         self.event_log.flush(FLUSH_S)  # the log scrolls a few times a second, not every batch
         self.draw(now)
         if self.live.live() is not None:
-            self.live.refresh()
+            self.live.tick()
 
     # -- export -----------------------------------------------------------------------
     def export_trace(self, path: str | Path, chrome: bool = False) -> int:

@@ -154,6 +154,7 @@ def measure(app, scene, probe: Probe, stations: int, busy: bool, seconds: float,
     canvas, timeline = probe.wall["canvas"], probe.wall["timeline"]
     return {
         "stations": stations,
+        "controlled": scene.sim.scheduler is not None,
         "busy": busy,
         "lateness_p50_ms": round(pct(lateness, 0.5), 2),
         "lateness_p99_ms": round(pct(lateness, 0.99), 2),
@@ -195,6 +196,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=4.0, help="measured seconds per busy kitchen")
     ap.add_argument("--quick", action="store_true", help="a smoke run of about a second")
+    ap.add_argument(
+        "--schedule",
+        choices=("random", "pct", "pos"),
+        default=None,
+        help="run the kitchens in controlled mode under this strategy (default: free)",
+    )
     args = ap.parse_args()
     seconds, warmup = (0.3, 0.1) if args.quick else (args.seconds, 0.5)
     from PySide6.QtCore import QStandardPaths
@@ -213,6 +220,11 @@ def main() -> None:
     scene = window.scene("restaurant")
     window.tabs.setCurrentWidget(scene)  # the restaurant is what is painted
     scene.speed_slider.setValue(SPEED_INDEX)
+    if args.schedule:
+        from PySide6.QtWidgets import QComboBox
+
+        combo = scene.findChild(QComboBox, "strategyCombo")
+        combo.setCurrentIndex(combo.findData(args.schedule))  # every kitchen below runs under it
     probe = Probe()
     probe.wrap_paint(KitchenCanvas, "canvas")
     probe.wrap_paint(TimelineView, "timeline")
@@ -229,6 +241,7 @@ def main() -> None:
                 "benchmark": "gui_frames",
                 "quick": args.quick,
                 "speed": 16,
+                "schedule": args.schedule or "free",
                 "queued": QUEUED,
                 "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "idle16": idle,
