@@ -41,6 +41,8 @@ def hold(qtbot, scene) -> None:
     """Pause a controlled run and wait until it is held at a choice."""
     scene.findChild(QPushButton, "pauseButton").click()
     qtbot.waitUntil(lambda: bool(held(scene)), timeout=10000)
+    # The window learns of the held choice through a queued signal: Next step is then offered.
+    qtbot.waitUntil(scene.findChild(QPushButton, "stepButton").isEnabled, timeout=5000)
 
 
 def test_every_scene_has_a_strategy_combo_and_only_adopted_scenes_offer_control(main_window):

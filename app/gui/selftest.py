@@ -40,12 +40,43 @@ def run_checks(window, app, report: Callable[[str], None]) -> list[str]:
             check(f"{scene.scene.name}: selftest raised {exc!r}", False)
         if len(failed) > n:
             scene.stop_simulation("selftest failed")
+    _controlled_checks(window, check, wait)
     window.close()
     check(
         "closing the window stops every thread",
         window.closed_cleanly is True and not any(s.host.running() for s in window.scenes()),
     )
     return failed
+
+
+def _controlled_checks(window, check: Callable[[str, bool], None], wait) -> None:
+    """The restaurant in controlled mode: its run takes turns, Pause holds it at a choice,
+    Next step makes one choice, and a forced shutdown of the held run stops every thread."""
+    from PySide6.QtWidgets import QComboBox, QPushButton
+
+    scene = window.scene("restaurant")
+    window.tabs.setCurrentWidget(scene)
+    combo = scene.findChild(QComboBox, "strategyCombo")
+    combo.setCurrentIndex(combo.findData("pos"))
+    sched = scene.sim.scheduler if scene.sim is not None else None
+    check("controlled: choosing POS restarts the run controlled", sched is not None)
+    if sched is None:
+        return
+    scene.place_order(3)
+    check("controlled: the threads take turns under POS", wait(lambda: sched.choices >= 3, 10))
+    scene.findChild(QPushButton, "pauseButton").click()
+    check("controlled: Pause holds the run at a choice", wait(lambda: bool(sched.held), 10))
+    step = scene.findChild(QPushButton, "stepButton")
+    check("controlled: Next step is offered at the held choice", wait(step.isEnabled, 5))
+    before = sched.choices
+    step.click()
+    check("controlled: Next step makes a choice", wait(lambda: sched.choices > before, 10))
+    sim = scene.sim
+    t0 = time.monotonic()
+    alive = sim.stop("selftest")
+    check("controlled: a forced shutdown of a held run stops every thread in 0.5 s", not alive)
+    check("controlled: ... within the bar", time.monotonic() - t0 < 0.5)
+    combo.setCurrentIndex(combo.findData(None))  # the window as the user left it: free
 
 
 def selftest() -> int:
