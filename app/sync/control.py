@@ -253,6 +253,8 @@ class Scheduler:
         #: Paced runs: the timekeeper thread moves time when no task can run (``_keep_time``).
         self._tick = threading.Condition(self._mu)
         self._wake_at: float | None = None
+        #: (wall, simulated time, speed) when the timekeeper began pacing toward ``_wake_at``.
+        self._paced_from: tuple[float, float, float] | None = None
         self._timekeeper: threading.Thread | None = None
         #: Held: at every choice the run stops until ``step_once`` (a window stepping it).
         self.holding = False
@@ -401,6 +403,7 @@ class Scheduler:
         task = Task(thread_name(), -1, guest=True)
         with self._mu:
             if self._current is None:
+                self._idle_ends()
                 self._current = task
                 self._tasks.append(task)
                 entered = True
@@ -420,7 +423,20 @@ class Scheduler:
     def _grant(self, task: Task | None) -> None:
         self._current = task
         if task is not None:
+            self._idle_ends()
             task.gate.release()
+
+    def _idle_ends(self) -> None:
+        """Someone takes the baton while the timekeeper paces (under the lock): the time paced
+        so far has passed, the rest is not waited for (a new wait says what it waits for)."""
+        if self._paced_from is None:
+            return
+        wall0, sim0, speed = self._paced_from
+        self._paced_from = None
+        if self._wake_at is not None:
+            self._set_now(min(self._wake_at, sim0 + (time.monotonic() - wall0) * speed))
+        self._wake_at = None
+        self._tick.notify_all()
 
     def _handoff(self, leaving: Task | None) -> None:
         """The current task ended: pick the next (under the lock)."""
@@ -587,9 +603,13 @@ class Scheduler:
                 speed = self.pace()
                 if speed is not None and due > self.now:
                     start_wall, start_sim = time.monotonic(), self.now
+                    self._paced_from = (start_wall, start_sim, speed)
                     self._tick.wait((due - start_sim) / speed)
+                    if self._paced_from is None:  # a task or guest took over: _idle_ends
+                        continue
+                    self._paced_from = None
                     reached = start_sim + (time.monotonic() - start_wall) * speed
-                    if self._current is not None or self._wake_at != due or reached < due:
+                    if self._wake_at != due or reached < due:
                         self._set_now(min(due, reached))  # time passed, but not all of it
                         continue
                 self._wake_at = None
