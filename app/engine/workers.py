@@ -76,7 +76,11 @@ class _ControlledHandle:
         task = self._task
         if self._sched.is_managed():
             # A task must not block in the OS: it waits for the other task's end, in turn.
-            if not self._sched.wait_until(lambda: task.state == DONE, timeout, f"join {self.name}"):
+            # One that has ended is joined without a scheduling point: whether its thread has
+            # left yet is the OS's business, and must not change the schedule.
+            if task.state != DONE and not self._sched.wait_until(
+                lambda: task.state == DONE, timeout, f"join {self.name}"
+            ):
                 return False
             timeout = max(timeout, 1.0)  # it has ended its body: the thread is leaving
         return self._inner.join(timeout)

@@ -368,11 +368,11 @@ class Scheduler:
 
         ``pred`` reads shared state only (no locks): it is checked while every task is parked.
         """
+        if self._evaluator == _get_ident():
+            return pred()  # inside a predicate (any thread, task or not): no waiting there
         task = getattr(_tls, "task", None)
         if task is None:
             return self._guest(lambda: self.wait_until(pred, timeout, label))
-        if self._evaluator == _get_ident():
-            return pred()
         with self._mu:
             task.label = label
             task.state = BLOCKED
