@@ -251,3 +251,32 @@ def test_paced_time_passes_in_wall_time_and_a_guest_never_waits_for_it() -> None
     th.join(5)
     assert woke == {"poked": False, "at": 4.0}
     assert time.monotonic() - t0 >= 0.15  # the simulated seconds took wall time
+
+
+def test_a_held_callback_that_raises_does_not_stop_the_run() -> None:
+    sched = Scheduler(RandomStrategy(2))
+    sched.hold()
+
+    def gone(_names: list[str]) -> None:
+        raise RuntimeError("Internal C++ object already deleted")  # a window that is gone
+
+    sched.on_held = gone
+    lock = control.CLock(sched, "lock:log")
+    done = []
+
+    def body(name: str) -> None:
+        with lock:
+            done.append(name)
+
+    tasks = {n: sched.register(n) for n in ("a", "b")}
+    threads = [
+        threading.Thread(target=sched.run_task, args=(t, lambda n=n: body(n))) for n, t in tasks.items()
+    ]
+    for th in threads:
+        th.start()
+    assert _eventually(lambda: bool(sched.held))
+    sched.release()
+    for th in threads:
+        th.join(5)
+        assert not th.is_alive()
+    assert sorted(done) == ["a", "b"]

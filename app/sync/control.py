@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 from app.trace.recorder import TraceRecorder, bind_thread_name, thread_name
@@ -471,7 +471,8 @@ class Scheduler:
                         return self._take(self._choose(runnable, me, self._deferred.pop(0)))
                     self.held = [t.name for t in runnable]
                     if self.on_held is not None:
-                        self.on_held(self.held)
+                        with suppress(Exception):  # a gone window must not stop the run
+                            self.on_held(self.held)
                     return None
                 return self._take(self._choose(runnable, me))
             timed = [t for t in self._tasks if t.state == BLOCKED and t.deadline is not None]
