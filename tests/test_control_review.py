@@ -8,17 +8,9 @@ import pytest
 
 from app.sync import control
 from app.sync.control import RandomStrategy, Scheduler
+from tests.test_control import _eventually
 
 pytestmark = pytest.mark.timeout(20)
-
-
-def _eventually(cond, timeout: float = 5.0) -> bool:
-    tick = threading.Event()
-    for _ in range(int(timeout / 0.005)):
-        if cond():
-            return True
-        tick.wait(0.005)
-    return cond()
 
 
 def _paced_sleeper_woken_by_a_guest(then, speed0: float = 1.0, timeout: float = 1000.0):

@@ -27,21 +27,9 @@ from tests.scene_driver import config_for, fault_any, judge, some_faults
 pytestmark = pytest.mark.timeout(60)
 
 
-def _scene_params() -> list[Any]:
-    return [
-        pytest.param(spec, id=spec.name, marks=[pytest.mark.skip(reason="not adopted: controlled=False")])
-        if not spec.controlled
-        else pytest.param(spec, id=spec.name)
-        for spec in registry.SCENES
-    ]
-
-
-def test_every_scene_keeps_controlled_modes_rule() -> None:
-    """Controlled mode is for every scene (a new scene is adopted when it is added)."""
-    assert [s.name for s in registry.SCENES if not s.controlled] == []
-
-
-SCENES = pytest.mark.parametrize("spec", _scene_params())
+#: Every scene in the registry: controlled mode is for all of them (a new one is adopted when
+#: it is added, or these fail for it).
+SCENES = pytest.mark.parametrize("spec", registry.SCENES, ids=lambda s: s.name)
 #: Units for a small run (default 6): enough for a few faults, short enough to be cheap.
 UNITS = {"dice": 3, "phases": 2, "pipeline": 20, "lab": 12}
 SEED = 1  # every scene draws at least one fault with it at these rates (asserted below)

@@ -1,5 +1,5 @@
 """``explore``: every wrong lab variant is found within 100 schedules and shrunk to a trace that
-replays it; every right variant and every adopted scene survive; the strategy that follows a
+replays it; every right variant and every scene survives; the strategy that follows a
 shrunk list is lenient; the command's exit codes and one-line errors."""
 
 from __future__ import annotations
@@ -20,11 +20,6 @@ from app.trace.format import read_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 EACH = pytest.mark.parametrize("exp", EXPERIMENTS, ids=[e.name for e in EXPERIMENTS])
-#: Scenes whose code does not go through the control factories yet (none now): under a
-#: scheduler they would block in the operating system holding the baton, or misbehave. A new
-#: scene not adopted yet goes here, with the skip's reason, until it is.
-NOT_ADOPTED: set[str] = set()
-
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -57,9 +52,7 @@ def test_the_right_variant_survives_100_schedules(exp):
 
 
 @pytest.mark.parametrize("scene", registry.names())
-def test_every_adopted_scene_survives_100_schedules(scene):
-    if scene in NOT_ADOPTED:
-        pytest.skip(f"{scene} is not adopted for controlled mode yet: remove it from NOT_ADOPTED once it is")
+def test_every_scene_survives_100_schedules(scene):
     first, _ = explore_in_process(scene, 100 if scene != "lab" else 30)
     assert first is None, first[1].failures if first else ""
 

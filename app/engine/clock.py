@@ -69,10 +69,6 @@ class SimClock:
             self.scheduler.pace = lambda: self._speed  # records carry the scheduler's time
 
     @property
-    def controlled(self) -> bool:
-        return self.scheduler is not None
-
-    @property
     def speed(self) -> float | None:
         return self._speed
 

@@ -122,9 +122,6 @@ class SceneSpec:
     #: The scene's own state names -> a shared tone the window colours ("working",
     #: "waiting", "event", "idle", "crashed", "restarting", "gone", "stopped", "info").
     tones: Mapping[str, str] = field(default_factory=dict)
-    #: The scene keeps controlled mode's rule (no task blocks in the operating system while
-    #: it holds the baton, app/sync/control.py), so the window offers to run it controlled.
-    controlled: bool = False
 
     def with_common(self, config: Any, *, seed: int | None, faults: str | None) -> Any:
         """The flags every scene has: ``--seed`` and ``--faults``."""

@@ -83,9 +83,6 @@ COMBO_TIP = (
     "the same settings (and so does every later run). Controlled: Pause stops at the next choice, "
     "Next step makes one, a click on a thread makes it move."
 )
-NOT_ADOPTED_TIP = (
-    "Free only: this scene still blocks in the operating system, so it cannot be run controlled yet"
-)
 STEP_TIP = "Make one choice: the strategy picks one of the threads that could move  (.)"
 NO_STEP_BACK_TIP = (
     "A live run cannot step back: its future is not made yet and its past is not kept. "
@@ -122,9 +119,7 @@ class LiveControl(QObject):
         for i, (text, name, tip) in enumerate(STRATEGY_CHOICES):
             self.combo.addItem(text, name)
             self.combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
-        adopted = scene.scene.controlled
-        self.combo.setEnabled(adopted)
-        self.combo.setToolTip(COMBO_TIP if adopted else NOT_ADOPTED_TIP)
+        self.combo.setToolTip(COMBO_TIP)
         self.panel = ThreadsPanel()
         self.panel.hide()
         self.panel.picked.connect(scene.pick_live)
@@ -135,7 +130,7 @@ class LiveControl(QObject):
     @property
     def chosen(self) -> str | None:
         """The schedule the combo asks for (None: free)."""
-        return self.combo.currentData() if self.scene.scene.controlled else None
+        return self.combo.currentData()
 
     def choose(self, mode: str | None) -> None:
         """Select ``mode`` in the combo (as a user would: the scene restarts its run)."""
@@ -168,11 +163,6 @@ class LiveControl(QObject):
         bar.show()
         self.panel.show()
         self.refresh()
-
-    def release_for_stop(self) -> None:
-        """Before a stop: a held run must go on, or its threads could not leave."""
-        if self.scheduler is not None:
-            self.scheduler.release()
 
     def end(self) -> None:
         """The run has stopped (its threads joined): no more callbacks, the panel says so."""

@@ -170,9 +170,7 @@ class MainWindow(QMainWindow):
             try:
                 opened = open_trace(path)
             except PlaybackError as exc:
-                box = QMessageBox(QMessageBox.Icon.Warning, "Trace not opened", str(exc), parent=self)
-                box.setObjectName("traceErrorDialog")
-                box.open()
+                self._refused("Trace not opened", str(exc), "traceErrorDialog")
                 return None
         self.close_playback()
         scene = self._by_name[opened.spec.name]
@@ -201,14 +199,18 @@ class MainWindow(QMainWindow):
             playback.deleteLater()
             self.statusBar().showMessage(f"Closed {playback.opened.name}; the scene is live again", 4000)
 
+    def _refused(self, title: str, message: str, name: str) -> None:
+        """A file the window cannot take: one line naming the problem, in a dialog."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setObjectName(name)
+        box.open()
+
     def open_scenario(self, path: str) -> bool:
         """Load a scenario into its tab; a bad file gets a dialog naming the key and problem."""
         try:
             scenario = load_scenario(path)
         except SpecError as exc:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Scenario not loaded", str(exc), parent=self)
-            box.setObjectName("scenarioErrorDialog")
-            box.open()
+            self._refused("Scenario not loaded", str(exc), "scenarioErrorDialog")
             return False
         scene = self._by_name[scenario.scene]
         if scene.playback is not None:

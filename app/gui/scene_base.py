@@ -327,8 +327,7 @@ class SceneBase(QWidget):
         sim = self.sim
         if sim is None or sim.stopped:
             return []
-        self.live.release_for_stop()
-        alive = sim.stop(reason)
+        alive = sim.stop(reason)  # its request_shutdown releases a held run first
         self.live.end()
         if alive:
             alive = self.host.join_all(0.05)

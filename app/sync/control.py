@@ -50,7 +50,6 @@ class Task:
         "expired",
         "gate",
         "guest",
-        "index",
         "label",
         "name",
         "pred",
@@ -58,9 +57,8 @@ class Task:
         "timed_out",
     )
 
-    def __init__(self, name: str, index: int, guest: bool = False) -> None:
+    def __init__(self, name: str, guest: bool = False) -> None:
         self.name = name
-        self.index = index  # registration order: the order strategies see tasks in
         self.guest = guest
         self.gate = threading.Lock()  # held while the task must not run; released to grant
         self.gate.acquire()
@@ -197,10 +195,6 @@ class ReplayStrategy:
             )
         return runnable[names.index(want["chose"])]
 
-    @property
-    def left(self) -> int:
-        return len(self._choices)
-
     def describe(self) -> dict[str, Any]:
         return {**self.source, "replayed": True}
 
@@ -240,7 +234,6 @@ class Scheduler:
         self._tasks: list[Task] = []  # live tasks in registration order
         self._guests: deque[Task] = deque()  # threads waiting to enter for one operation
         self._current: Task | None = None
-        self._count = 0
         self.now = 0.0
         self.steps = 0  # scheduling points passed
         self.choices = 0  # points where two or more could run
@@ -272,8 +265,7 @@ class Scheduler:
     def register(self, name: str) -> Task:
         """A task for a thread about to start (called by the spawning thread, so in order)."""
         with self._mu:
-            task = Task(name, self._count)
-            self._count += 1
+            task = Task(name)
             self._tasks.append(task)
             if self._current is None:  # nothing runs (an unmanaged thread starts the run)
                 self._grant(task)
@@ -393,14 +385,8 @@ class Scheduler:
     def sleep(self, seconds: float, label: str = "sleep") -> None:
         self.wait_until(_never, seconds, label)
 
-    def guest(self, op: Callable[[], Any]) -> Any:
-        """Run ``op`` holding the baton: as it is for a task, as a guest for other threads."""
-        if getattr(_tls, "task", None) is not None:
-            return op()
-        return self._guest(op)
-
     def _guest(self, op: Callable[[], Any]) -> Any:
-        task = Task(thread_name(), -1, guest=True)
+        task = Task(thread_name(), guest=True)
         with self._mu:
             if self._current is None:
                 self._idle_ends()
@@ -443,8 +429,10 @@ class Scheduler:
         self._grant(self._pick(leaving))
 
     def _ready(self, task: Task) -> bool:
-        if task.expired:
-            return True
+        return task.expired or self._holds(task)
+
+    def _holds(self, task: Task) -> bool:
+        """What the task waits for holds (checked in this thread: see ``_evaluator``)."""
         self._evaluator = _get_ident()
         try:
             return task.pred()
@@ -506,19 +494,12 @@ class Scheduler:
 
     def _take(self, chosen: Task) -> Task:
         if chosen.state == BLOCKED:
-            chosen.timed_out = chosen.expired and not self._ready_pred(chosen)
+            chosen.timed_out = chosen.expired and not self._holds(chosen)
             chosen.state = RUN
             chosen.pred = _never
             chosen.deadline = None
             chosen.expired = False
         return chosen
-
-    def _ready_pred(self, task: Task) -> bool:
-        self._evaluator = _get_ident()
-        try:
-            return task.pred()
-        finally:
-            self._evaluator = 0
 
     def _choose(self, runnable: list[Task], me: Task | None, pick: str | None = None) -> Task:
         self.choices += 1
@@ -642,11 +623,6 @@ def step(label: str) -> None:
     sched = getattr(_tls, "scheduler", None)
     if sched is not None:
         sched.point(f"step {label}")
-
-
-def current() -> Scheduler | None:
-    """The scheduler the calling thread is a task of, if any."""
-    return getattr(_tls, "scheduler", None)
 
 
 def _outside(sched: Scheduler) -> bool:
@@ -860,7 +836,6 @@ __all__ = [
     "Scheduler",
     "Strategy",
     "condition",
-    "current",
     "flag",
     "lock",
     "make_strategy",

@@ -76,7 +76,6 @@ def _report(s: Mapping[str, Any]) -> list[str]:
 
 SCENE = SceneSpec(
     name="dice",
-    controlled=True,
     title="Dice game",
     summary="Players roll together each round and meet at the round barrier",
     unit="rounds",

@@ -105,7 +105,6 @@ def _report(s: Mapping[str, Any]) -> list[str]:
 
 SCENE = SceneSpec(
     name="lab",
-    controlled=True,
     title="Pitfalls lab",
     summary="Each classic mistake with barriers and events, run wrong and right, with its real code",
     unit="runs",

@@ -88,7 +88,6 @@ def _report(s: Mapping[str, Any]) -> list[str]:
 
 SCENE = SceneSpec(
     name="orchestrator",
-    controlled=True,
     title="System orchestrator",
     summary="Components start in dependency order; the system moves through its states",
     unit="requests",

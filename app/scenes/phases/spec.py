@@ -158,7 +158,6 @@ def phase_violations(records: Iterable[Record]) -> list[str]:
 
 SCENE = SceneSpec(
     name="phases",
-    controlled=True,
     title="Phased computation",
     summary="Workers pass phase after phase together, a barrier per phase; one aggregation per run",
     unit="runs",

@@ -127,7 +127,6 @@ def _report(s: Mapping[str, Any]) -> list[str]:
 
 SCENE = SceneSpec(
     name="pipeline",
-    controlled=True,
     title="Data pipeline",
     summary="Worker pools load, transform and save items through bounded queues and batch barriers",
     unit="items",

@@ -88,7 +88,6 @@ SCENE = SceneSpec(
     spans=(Span("part.started", ("part.done",), "prepare order {order}"),),
     log_filters=("order",),
     report=_report,
-    controlled=True,
     tones={
         "preparing": "working",
         "waiting": "waiting",
